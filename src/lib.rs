@@ -1,0 +1,6 @@
+//! seedctl keeps a Postgres table of Alpaca 1-minute stock bars complete for
+//! a declared coverage: coverage files give a spec, the NYSE calendar turns it
+//! into desired minutes, the ledger says which minutes were already fetched,
+//! and the plan is the difference.
+
+pub mod domain;

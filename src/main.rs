@@ -1,0 +1,3 @@
+fn main() {
+    println!("seedctl {}", env!("CARGO_PKG_VERSION"));
+}
