@@ -3,4 +3,5 @@
 //! into desired minutes, the ledger says which minutes were already fetched,
 //! and the plan is the difference.
 
+pub mod calendar;
 pub mod domain;
