@@ -4,3 +4,4 @@
 //! and the plan is the difference.
 
 pub mod domain;
+pub mod spec;
