@@ -49,7 +49,9 @@ impl FromStr for Symbol {
         if ok {
             Ok(Symbol(upper))
         } else {
-            Err(format!("`{raw}` is not a valid symbol: expected {expected}"))
+            Err(format!(
+                "`{raw}` is not a valid symbol: expected {expected}"
+            ))
         }
     }
 }
@@ -100,9 +102,12 @@ impl FromStr for Feed {
     type Err = String;
 
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        Feed::ALL.into_iter().find(|feed| feed.as_str() == raw).ok_or_else(|| {
-            format!("unknown feed `{raw}`: expected one of `iex`, `sip`, `otc`, `boats`")
-        })
+        Feed::ALL
+            .into_iter()
+            .find(|feed| feed.as_str() == raw)
+            .ok_or_else(|| {
+                format!("unknown feed `{raw}`: expected one of `iex`, `sip`, `otc`, `boats`")
+            })
     }
 }
 
@@ -115,8 +120,11 @@ enum AdjustmentKind {
 }
 
 impl AdjustmentKind {
-    const ALL: [AdjustmentKind; 3] =
-        [AdjustmentKind::Split, AdjustmentKind::Dividend, AdjustmentKind::SpinOff];
+    const ALL: [AdjustmentKind; 3] = [
+        AdjustmentKind::Split,
+        AdjustmentKind::Dividend,
+        AdjustmentKind::SpinOff,
+    ];
 
     fn as_str(self) -> &'static str {
         match self {
@@ -140,7 +148,11 @@ pub struct Adjustment {
 }
 
 impl Adjustment {
-    pub const RAW: Adjustment = Adjustment { split: false, dividend: false, spin_off: false };
+    pub const RAW: Adjustment = Adjustment {
+        split: false,
+        dividend: false,
+        spin_off: false,
+    };
 
     fn has(self, kind: AdjustmentKind) -> bool {
         match kind {
@@ -183,16 +195,22 @@ impl FromStr for Adjustment {
                         `split`, `dividend` and `spin-off`";
         match raw.trim() {
             "raw" => return Ok(Adjustment::RAW),
-            "all" => return Ok(AdjustmentKind::ALL.into_iter().fold(Adjustment::RAW, Adjustment::with)),
+            "all" => {
+                return Ok(AdjustmentKind::ALL
+                    .into_iter()
+                    .fold(Adjustment::RAW, Adjustment::with));
+            }
             _ => {}
         }
-        raw.split(',').map(str::trim).try_fold(Adjustment::RAW, |acc, part| {
-            AdjustmentKind::ALL
-                .into_iter()
-                .find(|k| k.as_str() == part)
-                .map(|k| acc.with(k))
-                .ok_or_else(|| format!("unknown adjustment `{part}` in `{raw}`: {expected}"))
-        })
+        raw.split(',')
+            .map(str::trim)
+            .try_fold(Adjustment::RAW, |acc, part| {
+                AdjustmentKind::ALL
+                    .into_iter()
+                    .find(|k| k.as_str() == part)
+                    .map(|k| acc.with(k))
+                    .ok_or_else(|| format!("unknown adjustment `{part}` in `{raw}`: {expected}"))
+            })
     }
 }
 
@@ -243,7 +261,9 @@ impl FromStr for SessionKind {
         match raw {
             "regular" => Ok(SessionKind::Regular),
             "extended" => Ok(SessionKind::Extended),
-            _ => Err(format!("unknown session `{raw}`: expected `regular` or `extended`")),
+            _ => Err(format!(
+                "unknown session `{raw}`: expected `regular` or `extended`"
+            )),
         }
     }
 }
@@ -256,7 +276,16 @@ mod tests {
     fn symbols_are_upper_cased_and_validated() {
         assert_eq!("brk.b".parse::<Symbol>().unwrap().as_str(), "BRK.B");
         assert_eq!("spy".parse::<Symbol>().unwrap().as_str(), "SPY");
-        for bad in ["", "S P", "1AB", "BRK..B", "BRK.B.C", "TOOLONGNAME1", "ÄPL", ".B"] {
+        for bad in [
+            "",
+            "S P",
+            "1AB",
+            "BRK..B",
+            "BRK.B.C",
+            "TOOLONGNAME1",
+            "ÄPL",
+            ".B",
+        ] {
             assert!(bad.parse::<Symbol>().is_err(), "{bad:?} should be refused");
         }
     }

@@ -4,5 +4,13 @@
 //! and the plan is the difference.
 
 pub mod calendar;
+pub mod cli;
+pub mod commands;
+pub mod db;
 pub mod domain;
+pub mod ledger;
+pub mod logging;
+pub mod plan;
+pub mod secret;
 pub mod spec;
+pub mod throwaway;

@@ -1,0 +1,50 @@
+//! One module per subcommand. Each resolves what the user typed into
+//! settings, does its work, and returns an [`Outcome`]; turning outcomes and
+//! errors into exit codes happens once, in `main`.
+
+mod calendar;
+mod migrate;
+mod plan;
+
+use std::io::Write;
+
+use crate::cli::{Cli, Command};
+
+/// How a command ended, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// `plan --detailed-exitcode` found work to do.
+    ChangesPresent,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::ChangesPresent => 2,
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let database_url = cli.database_url.as_deref();
+    match cli.command {
+        Command::Plan(args) => plan::run(args, database_url).await,
+        Command::Calendar(args) => calendar::run(args),
+        Command::Migrate => migrate::run(database_url).await,
+    }
+}
+
+/// Writes a command's result to stdout. A reader that went away (`| head`)
+/// is not an error worth a message.
+pub fn print(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
