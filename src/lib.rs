@@ -3,6 +3,7 @@
 //! into desired minutes, the ledger says which minutes were already fetched,
 //! and the plan is the difference.
 
+pub mod alpaca;
 pub mod calendar;
 pub mod cli;
 pub mod commands;
@@ -12,5 +13,6 @@ pub mod ledger;
 pub mod logging;
 pub mod plan;
 pub mod secret;
+pub mod sim;
 pub mod spec;
 pub mod throwaway;
