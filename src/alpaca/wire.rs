@@ -197,10 +197,11 @@ mod tests {
             vw: 10.51,
         };
         let json = serde_json::to_string(&bar).unwrap();
-        assert_eq!(
-            json,
-            r#"{"t":"2024-03-05T14:31:00Z","o":10.5,"h":10.75,"l":10.25,"c":10.5,"v":300,"n":4,"vw":10.51}"#
+        let expected = concat!(
+            r#"{"t":"2024-03-05T14:31:00Z","o":10.5,"h":10.75,"l":10.25,"c":10.5,"#,
+            r#""v":300,"n":4,"vw":10.51}"#
         );
+        assert_eq!(json, expected);
     }
 
     #[test]
@@ -213,7 +214,10 @@ mod tests {
 
     #[test]
     fn calendar_days_use_alpacas_two_time_spellings() {
-        let raw = r#"{"date":"2026-11-27","open":"09:30","close":"13:00","session_open":"0400","session_close":"1700"}"#;
+        let raw = concat!(
+            r#"{"date":"2026-11-27","open":"09:30","close":"13:00","#,
+            r#""session_open":"0400","session_close":"1700"}"#
+        );
         let day: CalendarDay = serde_json::from_str(raw).unwrap();
         assert_eq!(day.close, NaiveTime::from_hms_opt(13, 0, 0).unwrap());
         assert_eq!(

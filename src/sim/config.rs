@@ -121,11 +121,11 @@ impl SimConfig {
         self
     }
 
-    /// The status of the injected server error for request `seq`, if any.
-    pub(crate) fn server_error_at(&self, seq: u64) -> Option<u16> {
+    /// The status of the injected server error for the `nth` request, if any.
+    pub(crate) fn server_error_at(&self, nth: u64) -> Option<u16> {
         let every = self.server_error_every?;
-        let nth = seq.is_multiple_of(every).then_some(seq / every)?;
-        Some([500, 502, 503, 504][((nth - 1) % 4) as usize])
+        let failure = nth.is_multiple_of(every).then_some(nth / every)?;
+        Some([500, 502, 503, 504][((failure - 1) % 4) as usize])
     }
 }
 

@@ -30,7 +30,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use config::{SimClock, SimConfig};
-pub use data::{THIN_SYMBOL, bar_at, corporate_actions, is_thin};
+pub use data::{CorporateActions, THIN_SYMBOL, bar_at, corporate_actions, is_thin};
 pub use faults::Counters;
 
 use listener::{Connection, SeverableListener};

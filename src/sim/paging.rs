@@ -43,7 +43,7 @@ const MINUTE: TimeDelta = TimeDelta::minutes(1);
 pub(crate) fn page(query: &BarsQuery, now: DateTime<Utc>) -> Result<Page, CalendarError> {
     let spans = spans(query.start, query.end, now)?;
     let mut page = Page::default();
-    let mut served = 0;
+    let mut room = query.limit;
     let resume_symbol = query.cursor.as_ref().map(|c| &c.symbol);
     for symbol in query
         .symbols
@@ -55,31 +55,44 @@ pub(crate) fn page(query: &BarsQuery, now: DateTime<Utc>) -> Result<Page, Calend
             .as_ref()
             .filter(|c| c.symbol == *symbol)
             .map(|c| c.minute);
-        let mut bars = Vec::new();
-        for (minute, session) in minutes(&spans, query.sort, resume) {
-            let Some(bar) = bar_in_session(symbol, minute, session, query.feed, query.adjustment)
-            else {
-                continue;
-            };
-            if served == query.limit {
-                let next = Cursor {
-                    symbol: symbol.clone(),
-                    minute,
-                };
-                page.next_page_token = Some(token::encode(&next, query.fingerprint));
-                break;
-            }
-            bars.push(bar);
-            served += 1;
-        }
+        let (bars, next) = take_bars(symbol, &spans, query, resume, room);
+        room -= bars.len();
         if !bars.is_empty() {
             page.bars.push((symbol.clone(), bars));
         }
-        if page.next_page_token.is_some() {
+        if let Some(minute) = next {
+            let cursor = Cursor {
+                symbol: symbol.clone(),
+                minute,
+            };
+            page.next_page_token = Some(token::encode(&cursor, query.fingerprint));
             break;
         }
     }
     Ok(page)
+}
+
+/// Up to `room` bars of one symbol from `resume` on, and the minute of the
+/// first bar that did not fit, if any.
+fn take_bars(
+    symbol: &Symbol,
+    spans: &[Span],
+    query: &BarsQuery,
+    resume: Option<DateTime<Utc>>,
+    room: usize,
+) -> (Vec<Bar>, Option<DateTime<Utc>>) {
+    let mut bars = Vec::new();
+    for (minute, session) in minutes(spans, query.sort, resume) {
+        let Some(bar) = bar_in_session(symbol, minute, session, query.feed, query.adjustment)
+        else {
+            continue;
+        };
+        if bars.len() == room {
+            return (bars, Some(minute));
+        }
+        bars.push(bar);
+    }
+    (bars, None)
 }
 
 /// The sessions' minutes within `[start, end]` that have ended by `now`.

@@ -75,12 +75,12 @@ async fn inject_faults(
     request: Request,
     next: Next,
 ) -> Response {
-    let seq = shared.counters.begin();
+    let nth = shared.counters.begin();
     let config = &shared.config;
     if !config.latency.is_zero() {
         tokio::time::sleep(config.latency).await;
     }
-    if config.drop_connection_on == Some(seq) {
+    if config.drop_connection_on == Some(nth) {
         return sever(&shared, &request);
     }
 
@@ -88,12 +88,12 @@ async fn inject_faults(
         .limiter
         .as_ref()
         .map(|limiter| limiter.admit(SystemTime::now()));
-    let mut response = match (quota, config.server_error_at(seq)) {
+    let mut response = match (quota, config.server_error_at(nth)) {
         (Some(quota), _) if !quota.allowed => Rejection::too_many_requests().into_response(),
         (_, Some(status)) => server_error(status),
         _ => next.run(request).await,
     };
-    if config.malformed_body_on == Some(seq) {
+    if config.malformed_body_on == Some(nth) {
         response = truncate_body(response).await;
     }
     if let Some(quota) = quota {
@@ -118,33 +118,26 @@ fn sever(shared: &Shared, request: &Request) -> Response {
 /// page as a proxy in front of it would send for 502 and 504.
 fn server_error(status: u16) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let reason = status
-        .canonical_reason()
-        .unwrap_or("server error")
-        .to_lowercase();
-    match status {
-        StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT => {
-            let title = format!(
-                "{} {}",
-                status.as_u16(),
-                status.canonical_reason().unwrap_or("")
-            );
-            let html = format!(
-                "<html>\r\n<head><title>{title}</title></head>\r\n\
-                 <body>\r\n<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n"
-            );
-            (status, [(header::CONTENT_TYPE, "text/html")], html).into_response()
-        }
-        _ => {
-            let code = u32::from(status.as_u16()) * 100_000 + 10_000;
-            let rejection = Rejection {
-                status,
-                code,
-                message: reason,
-            };
-            rejection.into_response()
-        }
+    let reason = status.canonical_reason().unwrap_or("Server Error");
+    if matches!(
+        status,
+        StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT
+    ) {
+        let title = format!("{} {reason}", status.as_u16());
+        let html = format!(
+            "<html>\r\n<head><title>{title}</title></head>\r\n\
+             <body>\r\n<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n"
+        );
+        return (status, [(header::CONTENT_TYPE, "text/html")], html).into_response();
     }
+    let code = u32::from(status.as_u16()) * 100_000 + 10_000;
+    let message = reason.to_lowercase();
+    Rejection {
+        status,
+        code,
+        message,
+    }
+    .into_response()
 }
 
 /// Lets a request through when its key pair is accepted.
@@ -231,36 +224,38 @@ fn serve_bars(
     Ok((bars_query, page))
 }
 
-async fn calendar(
-    State(_): State<Arc<Shared>>,
-    query: Pairs,
-) -> Result<Json<Vec<CalendarDay>>, Rejection> {
+async fn calendar(query: Pairs) -> Result<Json<Vec<CalendarDay>>, Rejection> {
     let pairs = pairs(query)?;
     let params = Params::collect(&pairs, &["start", "end", "date_type"])?;
+    let (from, to) = calendar_range(&params)?;
+    let days = trading::calendar_days(from, to);
+    Ok(Json(
+        days.map_err(|e| Rejection::unprocessable(e.to_string()))?,
+    ))
+}
+
+/// The dates a calendar request asks for. Without bounds Alpaca answers with
+/// its whole calendar, and so does the simulator.
+fn calendar_range(params: &Params) -> Result<(NaiveDate, NaiveDate), Rejection> {
     if params.get("date_type").is_some_and(|t| t != "TRADING") {
-        return Err(Rejection::unprocessable(
-            "unsupported date_type: only TRADING is simulated",
-        ));
+        let message = "unsupported date_type: only TRADING is simulated";
+        return Err(Rejection::unprocessable(message));
     }
-    let date = |name: &str, default: NaiveDate| {
-        let Some(raw) = params.get(name) else {
-            return Ok(default);
-        };
-        NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
-            Rejection::unprocessable(format!(
-                "invalid {name} `{raw}`: expected a date, as 2024-01-02"
-            ))
-        })
-    };
-    // Without bounds Alpaca answers with its whole calendar; so does this.
     let nyse = Calendar::nyse();
-    let (from, to) = (
-        date("start", nyse.first_date())?,
-        date("end", nyse.last_date())?,
-    );
-    let days =
-        trading::calendar_days(from, to).map_err(|e| Rejection::unprocessable(e.to_string()))?;
-    Ok(Json(days))
+    let from = calendar_date(params, "start", nyse.first_date())?;
+    let to = calendar_date(params, "end", nyse.last_date())?;
+    Ok((from, to))
+}
+
+fn calendar_date(params: &Params, name: &str, default: NaiveDate) -> Result<NaiveDate, Rejection> {
+    let Some(raw) = params.get(name) else {
+        return Ok(default);
+    };
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
+        Rejection::unprocessable(format!(
+            "invalid {name} `{raw}`: expected a date, as 2024-01-02"
+        ))
+    })
 }
 
 async fn clock(State(shared): State<Arc<Shared>>) -> Result<Json<Clock>, Rejection> {

@@ -99,9 +99,10 @@ mod tests {
         let dates: Vec<String> = days.iter().map(|d| d.date.to_string()).collect();
         assert_eq!(dates, ["2024-03-08", "2024-03-11"]);
         let json = serde_json::to_string(&days[1]).unwrap();
-        assert_eq!(
-            json,
-            r#"{"date":"2024-03-11","open":"09:30","close":"16:00","session_open":"0400","session_close":"2000"}"#
+        let expected = concat!(
+            r#"{"date":"2024-03-11","open":"09:30","close":"16:00","#,
+            r#""session_open":"0400","session_close":"2000"}"#
         );
+        assert_eq!(json, expected);
     }
 }
