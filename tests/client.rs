@@ -94,9 +94,10 @@ fn expected(query: &BarsQuery) -> Vec<SymbolBars> {
     sorted.sort();
     for symbol in &sorted {
         let bars = minute_bars(symbol, query);
-        match bars.is_empty() {
-            true => without.push((symbol.clone(), bars)),
-            false => with_bars.push((symbol.clone(), bars)),
+        if bars.is_empty() {
+            without.push((symbol.clone(), bars));
+        } else {
+            with_bars.push((symbol.clone(), bars));
         }
     }
     with_bars.extend(without);
@@ -391,6 +392,7 @@ async fn the_free_plans_refusal_of_recent_sip_says_what_to_do() {
     };
     assert!(refusal.is_recent_sip());
     assert_eq!(sim.counters().requests, 1);
+    assert_no_keys(&error);
     insta::assert_snapshot!(error.to_string(), @r#"bars of AAPL, MSFT, QQQ and 1 more (4 symbols) from 2024-03-05T14:30:00Z to 2024-03-05T15:00:00Z on feed sip: alpaca refused GET /v2/stocks/bars?symbols=AAPL,MSFT,QQQ,+1 more&timeframe=1Min&start=2024-03-05T14:30:00Z&end=2024-03-05T14:59:59Z&limit=10000&feed=sip&adjustment=raw&sort=asc (page 1) with 403 Forbidden, code 42210000: "subscription does not permit querying recent SIP data"; the free plan serves SIP bars only once they are 15 minutes old: use feed iex, wait 15 minutes past the window's end, or upgrade the market data subscription"#);
 }
 
@@ -634,6 +636,7 @@ async fn pages_that_break_the_order_are_errors() {
             }
         };
         assert!(error.to_string().contains(message), "{error}");
+        assert_no_keys(&error);
         assert_eq!(client.stats().retries, 0, "{message}: not retried");
         let again = stream.next_symbol().await.unwrap_err();
         assert_eq!(
