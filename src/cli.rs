@@ -54,6 +54,40 @@ pub enum Command {
     Calendar(CalendarArgs),
     /// Create or update the bars table and seedctl's own schema
     Migrate,
+    /// Check that seeding is safe here: paper only, no agent that can trade
+    ///
+    /// Runs every check and prints one line per check on stdout, then
+    /// `preflight passed: ...`, or `PREFLIGHT_FAILED: NAME, ...` and exit code 1.
+    /// `seedctl apply` runs the same checks first and stops on a failure, before
+    /// any request or write.
+    ///
+    ///   TRADING_MODE         exactly `paper`
+    ///   APCA_API_BASE_URL    https://paper-api.alpaca.markets (a trailing / or /v2
+    ///                        is fine), or http(s) on a loopback address (127.0.0.0/8,
+    ///                        ::1, localhost) for the simulator; the live host and
+    ///                        any other URL are refused
+    ///   APCA_API_DATA_URL    unset, https://data.alpaca.markets, or loopback
+    ///   AGENT_MODE           OFF or READ_ONLY (any case); anything else, unset and
+    ///                        empty included, is refused
+    ///   APCA_API_KEY_ID      set (the keys are never shown)
+    ///   APCA_API_SECRET_KEY  set
+    ///   database             answers
+    ///   bars table           public.market_data_1m is missing (apply creates it)
+    ///                        or fits what seedctl writes
+    ///   migrations           none newer than this seedctl (pending ones are fine:
+    ///                        apply runs them first)
+    ///   authentication       with --online, and only when all the above passed:
+    ///                        GET /v2/clock on the trading host accepts the keys
+    #[command(verbatim_doc_comment)]
+    Preflight(PreflightArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PreflightArgs {
+    /// Also prove the keys with one request to the trading host (made only
+    /// when every other check passed)
+    #[arg(long)]
+    pub online: bool,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod ledger;
 pub mod logging;
 pub mod plan;
+pub mod preflight;
 pub mod secret;
 pub mod sim;
 pub mod spec;

@@ -5,6 +5,7 @@
 mod calendar;
 mod migrate;
 mod plan;
+mod preflight;
 
 use std::io::Write;
 
@@ -33,6 +34,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Plan(args) => plan::run(args, database_url).await,
         Command::Calendar(args) => calendar::run(args),
         Command::Migrate => migrate::run(database_url).await,
+        Command::Preflight(args) => preflight::run(args, database_url).await,
     }
 }
 

@@ -1,0 +1,36 @@
+//! `seedctl preflight`: the paper-only checks, run on their own. The same
+//! [`gate`] stands in front of every command that fetches or writes.
+//!
+//! The report (one line per check, then the verdict) goes to stdout; a failed
+//! preflight also ends the command with one `error:` line on stderr and exit
+//! code 1.
+
+use super::{Outcome, print};
+use crate::cli::PreflightArgs;
+use crate::db::Target;
+use crate::preflight::{self, Environment, PreflightOptions, PreflightReport};
+
+pub async fn run(args: PreflightArgs, database_url: Option<&str>) -> anyhow::Result<Outcome> {
+    let options = PreflightOptions {
+        require_keys: true,
+        online: args.online,
+    };
+    gate(&Environment::from_process(), database_url, options).await?;
+    Ok(Outcome::Success)
+}
+
+/// Runs the preflight, prints its report on stdout, and fails with
+/// [`preflight::PreflightFailed`] unless every check passed. A command that
+/// fetches or writes calls this before anything else and stops on the error.
+pub(super) async fn gate(
+    env: &Environment,
+    database_url: Option<&str>,
+    options: PreflightOptions,
+) -> anyhow::Result<PreflightReport> {
+    let report = match Target::resolve(database_url) {
+        Ok(target) => preflight::run(env, &target, options).await,
+        Err(error) => preflight::without_target(env, &error, options),
+    };
+    print(&report.render())?;
+    Ok(report.into_result()?)
+}
