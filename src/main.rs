@@ -30,7 +30,7 @@ fn main() -> ExitCode {
 /// anything else as one line of context.
 fn fail(error: &anyhow::Error) -> ExitCode {
     match error.downcast_ref::<SpecError>() {
-        Some(spec_error) => eprintln!("error: {}", spec_error.render()),
+        Some(spec_error) => eprintln!("{}", spec_error.render().trim_end()),
         None => eprintln!("error: {error:#}"),
     }
     ExitCode::from(1)

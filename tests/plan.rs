@@ -75,6 +75,17 @@ fn redact_json(json: &str) -> String {
     serde_json::to_string_pretty(&value).unwrap()
 }
 
+/// Snapshots a case's plan as text and as JSON, and returns the text run's
+/// output for further checks.
+fn snapshot_both(db: &TestDb, name: &str, paths: &[&str]) -> std::process::Output {
+    let text = plan(db, paths, &[]);
+    insta::assert_snapshot!(name, stdout(&text));
+    let json = plan(db, paths, &["--format", "json"]);
+    assert_eq!(json.status.code(), text.status.code());
+    insta::assert_snapshot!(format!("{name}_json"), redact_json(&stdout(&json)));
+    text
+}
+
 #[tokio::test]
 async fn an_empty_database_plans_the_whole_span_and_exits_2() {
     let db = TestDb::new().await;
@@ -114,9 +125,8 @@ async fn a_partly_covered_ledger_plans_only_the_rest() {
         record(&db, symbol, "iex", "2026-10-21", "2026-11-20", 400).await;
     }
     record(&db, "SPY", "iex", "2026-11-23", "2026-12-02", 400).await;
-    let out = plan(&db, &["plans/paper-seed.yaml"], &[]);
+    let out = snapshot_both(&db, "partly_covered", &["plans/paper-seed.yaml"]);
     assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(&out));
-    insta::assert_snapshot!("partly_covered", stdout(&out));
 }
 
 #[tokio::test]
@@ -125,19 +135,19 @@ async fn a_feed_change_fetches_again() {
     for symbol in ["SPY", "QQQ", "AAPL"] {
         record(&db, symbol, "sip", "2026-10-21", "2026-12-02", 900).await;
     }
-    let out = plan(&db, &["plans/paper-seed.yaml"], &[]);
+    let out = snapshot_both(&db, "feed_change", &["plans/paper-seed.yaml"]);
     assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(&out));
-    insta::assert_snapshot!("feed_change", stdout(&out));
-    let json = plan(&db, &["plans/paper-seed.yaml"], &["--format", "json"]);
-    insta::assert_snapshot!("feed_change_json", redact_json(&stdout(&json)));
 }
 
 #[tokio::test]
 async fn holidays_early_closes_and_daylight_saving_shape_the_windows() {
     let db = TestDb::new().await;
-    let out = plan(&db, &["tests/fixtures/plans/autumn-regular.yaml"], &[]);
+    let out = snapshot_both(
+        &db,
+        "holiday_early_close_dst",
+        &["tests/fixtures/plans/autumn-regular.yaml"],
+    );
     assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(&out));
-    insta::assert_snapshot!("holiday_early_close_dst", stdout(&out));
 }
 
 #[tokio::test]
@@ -153,9 +163,8 @@ async fn a_thin_symbol_fully_fetched_plans_no_work() {
         &["2026-11-02T15:00:00Z", "2026-11-02T15:01:00Z"],
     )
     .await;
-    let out = plan(&db, &["plans/paper-seed.yaml"], &[]);
+    let out = snapshot_both(&db, "thin_symbol_no_changes", &["plans/paper-seed.yaml"]);
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
-    insta::assert_snapshot!("thin_symbol_no_changes", stdout(&out));
 }
 
 #[tokio::test]
@@ -181,11 +190,8 @@ async fn bars_from_an_older_loader_are_reported_as_unrecorded() {
         ],
     )
     .await;
-    let out = plan(&db, &["plans/paper-seed.yaml"], &[]);
+    let out = snapshot_both(&db, "unrecorded_bars", &["plans/paper-seed.yaml"]);
     assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(&out));
-    insta::assert_snapshot!("unrecorded_bars", stdout(&out));
-    let json = plan(&db, &["plans/paper-seed.yaml"], &["--format", "json"]);
-    insta::assert_snapshot!("unrecorded_bars_json", redact_json(&stdout(&json)));
 }
 
 #[tokio::test]
@@ -249,4 +255,51 @@ async fn plan_only_reads_the_database() {
     .await
     .unwrap();
     assert_eq!(tables, 0, "plan created nothing");
+}
+
+#[tokio::test]
+async fn the_connection_comes_from_libpq_variables_when_no_url_is_given() {
+    let db = TestDb::new().await;
+    let url = url::Url::parse(&db.url).unwrap();
+    let port = url.port().unwrap().to_string();
+    let out = seedctl(
+        &["plan", "--as-of", AS_OF, "plans/paper-seed.yaml"],
+        &[
+            ("PGHOST", url.host_str().unwrap()),
+            ("PGPORT", &port),
+            ("PGUSER", url.username()),
+            ("PGDATABASE", &db.name),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let with_url = plan(&db, &["plans/paper-seed.yaml"], &[]);
+    assert_eq!(out.stdout, with_url.stdout);
+}
+
+#[tokio::test]
+async fn a_role_that_may_only_select_can_plan() {
+    let db = migrated().await;
+    record(&db, "SPY", "iex", "2026-10-21", "2026-11-20", 400).await;
+    let reader = format!("{}_reader", db.name);
+    db.execute(&format!(
+        r#"CREATE ROLE "{reader}" LOGIN;
+           GRANT USAGE ON SCHEMA seedctl TO "{reader}";
+           GRANT SELECT ON ALL TABLES IN SCHEMA seedctl, public TO "{reader}";"#
+    ))
+    .await;
+    let mut url = url::Url::parse(&db.url).unwrap();
+    url.set_username(&reader).unwrap();
+    let as_reader = seedctl(
+        &[
+            "plan",
+            "--as-of",
+            AS_OF,
+            "--detailed-exitcode",
+            "plans/paper-seed.yaml",
+        ],
+        &[("DATABASE_URL", url.as_str())],
+    );
+    assert_eq!(as_reader.status.code(), Some(2), "{}", stderr(&as_reader));
+    let as_owner = plan(&db, &["plans/paper-seed.yaml"], &[]);
+    assert_eq!(as_reader.stdout, as_owner.stdout);
 }

@@ -268,3 +268,59 @@ fn classify(
         None => (Action::Fetch, None),
     }
 }
+
+/// A saved symbol plan's windows less what the ledger now covers with the
+/// symbol's feed and adjustment: the windows left (trimmed to their first
+/// and last uncovered minute) and the ones now fully covered.
+pub fn trim_covered(
+    symbol: &super::SymbolPlan,
+    calendar: &Calendar,
+    entries: &[LedgerEntry],
+) -> (Vec<Window>, Vec<Window>) {
+    let mut covered = RangeSet::new();
+    for e in entries
+        .iter()
+        .filter(|e| e.feed == symbol.feed && e.adjustment == symbol.adjustment)
+    {
+        covered.insert(e.start..e.end);
+    }
+    let (mut kept, mut gone) = (Vec::new(), Vec::new());
+    for w in &symbol.windows {
+        let sessions = calendar
+            .sessions(w.first_session, w.last_session)
+            .unwrap_or_default();
+        let remaining: Vec<(NaiveDate, std::ops::Range<DateTime<Utc>>)> = sessions
+            .iter()
+            .flat_map(|s| {
+                let (open, close) = s.bounds(symbol.session);
+                let wanted = open.max(w.start)..close.min(w.end);
+                covered
+                    .gaps(&wanted)
+                    .map(|g| (s.date, g))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let (Some(first), Some(last)) = (remaining.first(), remaining.last()) else {
+            gone.push(w.clone());
+            continue;
+        };
+        let minutes: i64 = remaining
+            .iter()
+            .map(|(_, r)| (r.end - r.start).num_minutes())
+            .sum();
+        let mut dates: Vec<NaiveDate> = remaining.iter().map(|(d, _)| *d).collect();
+        dates.dedup();
+        let scale = minutes as f64 / w.minutes.max(1) as f64;
+        kept.push(Window {
+            start: first.1.start,
+            end: last.1.end,
+            first_session: first.0,
+            last_session: last.0,
+            sessions: dates.len() as u32,
+            minutes,
+            estimated_bars: (w.estimated_bars as f64 * scale).ceil() as u64,
+            ..w.clone()
+        });
+    }
+    (kept, gone)
+}

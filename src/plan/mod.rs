@@ -159,7 +159,7 @@ pub struct Window {
     pub sessions: u32,
     pub minutes: i64,
     /// Bars the table already holds in this window with no ledger record.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub unrecorded_bars: i64,
     pub estimated_bars: u64,
 }
@@ -470,5 +470,38 @@ impl AsOf {
                      (2026-12-02T15:30:00-05:00)"
                 )
             })
+    }
+}
+
+impl Plan {
+    /// A saved plan brought up to date with the ledger: windows covered
+    /// since the plan was made are dropped (and said so), windows covered in
+    /// part are trimmed, and the requests are made again from what is left.
+    pub fn without_covered(
+        mut self,
+        calendar: &Calendar,
+        ledger: &Ledger,
+        settings: &Settings,
+    ) -> (Plan, Vec<String>) {
+        let mut skipped = Vec::new();
+        let mut density = BTreeMap::new();
+        for symbol in &mut self.symbols {
+            let entries = ledger.for_symbol(&symbol.symbol);
+            let (windows, gone) = gaps::trim_covered(symbol, calendar, entries);
+            skipped.extend(gone.into_iter().map(|w| {
+                format!(
+                    "{}: {} to {} was covered since the plan was made; skipped",
+                    symbol.symbol, w.first_session, w.last_session
+                )
+            }));
+            let (bars, minutes) = symbol.windows.iter().fold((0u64, 0i64), |(b, m), w| {
+                (b + w.estimated_bars, m + w.minutes)
+            });
+            density.insert(symbol.symbol.clone(), bars as f64 / minutes.max(1) as f64);
+            symbol.windows = windows;
+        }
+        self.requests = requests::build(&self.symbols, calendar, &density, settings);
+        self.summary = summarize(&self.symbols, &self.requests, self.rate_limit_per_minute);
+        (self, skipped)
     }
 }

@@ -457,3 +457,47 @@ fn the_clock_reads_dates_and_timestamps() {
     assert_eq!(as_of.instant, at("2026-07-01T14:00:00Z"));
     assert!(AsOf::parse(Some("yesterday"), Utc::now()).is_err());
 }
+
+#[test]
+fn a_saved_plan_drops_what_was_covered_since_and_trims_the_rest() {
+    let spy = target("SPY", THIRTY_DAYS);
+    let qqq = target("QQQ", THIRTY_DAYS);
+    let spec = spec(vec![spy.clone(), qqq.clone()]);
+    let saved = plan_with(
+        &spec,
+        end_of("2026-12-02"),
+        &Ledger::default(),
+        &Presence::default(),
+    );
+    let json = serde_json::to_string(&saved).expect("a plan serializes");
+    let saved: Plan = serde_json::from_str(&json).expect("and reads back");
+
+    // Since the plan was made: all of SPY, and QQQ's first ten sessions.
+    let mut entries = recorded(&spy, "2026-10-21", "2026-12-02", Feed::Iex, 500);
+    entries.extend(recorded(&qqq, "2026-10-21", "2026-11-03", Feed::Iex, 500));
+    let ledger = Ledger::from_entries(entries);
+    let (plan, skipped) = saved.without_covered(Calendar::nyse(), &ledger, &Settings::default());
+
+    assert_eq!(
+        skipped,
+        ["SPY: 2026-10-21 to 2026-12-02 was covered since the plan was made; skipped"]
+    );
+    assert!(plan.symbols[0].windows.is_empty(), "SPY has nothing left");
+    let [window] = plan.symbols[1].windows.as_slice() else {
+        panic!("QQQ keeps one window")
+    };
+    assert_eq!(
+        (window.first_session, window.sessions),
+        (date("2026-11-04"), 20)
+    );
+    assert_eq!(
+        window.start,
+        at("2026-11-04T09:00:00Z"),
+        "04:00 New York, after the change to standard time"
+    );
+    let [request] = plan.requests.as_slice() else {
+        panic!("one request")
+    };
+    assert_eq!(request.symbols, [qqq.symbol]);
+    assert_eq!(request.start, window.start);
+}
