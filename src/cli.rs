@@ -50,6 +50,25 @@ pub enum Command {
     /// Compares the coverage files against seedctl's ledger in Postgres. Needs
     /// no Alpaca credentials and only reads the database.
     Plan(PlanArgs),
+    /// Fetch the missing bars from Alpaca and write them to Postgres
+    ///
+    /// Runs the paper-only preflight and the migrations, plans as `seedctl
+    /// plan` does (or takes a plan saved with `plan -o FILE`), shows the plan,
+    /// asks for confirmation on a terminal, then fetches only the gaps. Safe
+    /// to re-run and safe to kill: each symbol-window is written with its
+    /// ledger entries in one transaction.
+    Apply(ApplyArgs),
+    /// Run the whole job on this machine: a throwaway Postgres, the simulator,
+    /// then preflight, plan, apply and plan again
+    ///
+    /// Needs no credentials and no network: only the PostgreSQL server
+    /// binaries (`apt-get install postgresql` on Debian or Ubuntu).
+    Demo(DemoArgs),
+    /// Serve the Alpaca-compatible simulator (market data, calendar, clock)
+    ///
+    /// Its data is made up but deterministic; any non-empty keys are accepted
+    /// unless --key-id and --secret-key are given.
+    Sim(SimArgs),
     /// Print NYSE trading sessions between two dates
     Calendar(CalendarArgs),
     /// Create or update the bars table and seedctl's own schema
@@ -126,6 +145,100 @@ pub struct PlanArgs {
         env = "SEEDCTL_RATE_LIMIT"
     )]
     pub rate_limit: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Coverage files or directories, or one plan saved with `seedctl plan -o
+    /// FILE.json` [default: as for `seedctl plan`]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Apply without asking for confirmation (for CI)
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// The plan's clock, as for `seedctl plan` [default: now]
+    #[arg(long, value_name = "DATE|TIMESTAMP")]
+    pub as_of: Option<String>,
+
+    /// How long to wait for another apply on the same database to finish
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub lock_timeout: std::time::Duration,
+
+    /// Requests a minute this run may make (the client-side budget)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 200,
+        env = "SEEDCTL_RATE_LIMIT"
+    )]
+    pub rate_limit: u32,
+
+    /// Refuse a plan that needs more requests than this
+    #[arg(long, value_name = "N")]
+    pub max_requests: Option<u64>,
+
+    /// Minutes newer than this are not recorded as fetched on the IEX feed
+    /// (they may still be revised), and stay a gap for the next run
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
+    pub settle_iex: std::time::Duration,
+
+    /// The same for the other feeds (a free plan may not ask for the last 15
+    /// minutes of SIP data)
+    #[arg(long, value_name = "DURATION", default_value = "16m", value_parser = parse_duration)]
+    pub settle_other: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Leave the database running at the end and print its URL
+    #[arg(long)]
+    pub keep: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// The loopback address to serve on
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8765")]
+    pub listen: std::net::SocketAddr,
+
+    /// Accept only this key id (with --secret-key)
+    #[arg(
+        long,
+        value_name = "KEY",
+        requires = "secret_key",
+        env = "SIM_KEY_ID",
+        hide_env_values = true
+    )]
+    pub key_id: Option<String>,
+
+    /// Accept only this secret key (with --key-id)
+    #[arg(
+        long,
+        value_name = "SECRET",
+        requires = "key_id",
+        env = "SIM_SECRET_KEY",
+        hide_env_values = true
+    )]
+    pub secret_key: Option<String>,
+}
+
+/// `90s`, `2m`, `1h` or a bare number of seconds.
+pub fn parse_duration(raw: &str) -> Result<std::time::Duration, String> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (number, unit) = raw.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{raw}` is not a duration such as 30s, 2m or 1h"))?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("`{raw}` has an unknown unit; use s, m or h")),
+    };
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -4,6 +4,7 @@
 //! and the plan is the difference.
 
 pub mod alpaca;
+pub mod apply;
 pub mod calendar;
 pub mod cli;
 pub mod commands;

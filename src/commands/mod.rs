@@ -2,10 +2,13 @@
 //! settings, does its work, and returns an [`Outcome`]; turning outcomes and
 //! errors into exit codes happens once, in `main`.
 
+mod apply;
 mod calendar;
+mod demo;
 mod migrate;
 mod plan;
 mod preflight;
+mod sim;
 
 use std::io::Write;
 
@@ -32,7 +35,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let database_url = cli.database_url.as_deref();
     match cli.command {
         Command::Plan(args) => plan::run(args, database_url).await,
+        Command::Apply(args) => apply::run(args, database_url).await,
         Command::Calendar(args) => calendar::run(args),
+        Command::Demo(args) => demo::run(args).await,
+        Command::Sim(args) => sim::run(args).await,
         Command::Migrate => migrate::run(database_url).await,
         Command::Preflight(args) => preflight::run(args, database_url).await,
     }

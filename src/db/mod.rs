@@ -123,7 +123,12 @@ impl Target {
             })
     }
 
+    /// A small pool. One connection is made first, so that a database that
+    /// does not answer is reported at once rather than after the pool's
+    /// acquire timeout.
     pub async fn connect(&self) -> Result<PgPool, DbError> {
+        use sqlx::Connection;
+        self.connect_one().await?.close().await.ok();
         PgPoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(15))
