@@ -50,6 +50,16 @@ pub enum Command {
     /// Compares the coverage files against seedctl's ledger in Postgres. Needs
     /// no Alpaca credentials and only reads the database.
     Plan(PlanArgs),
+    /// Report whether the table is ready: coverage, drift and the last runs
+    ///
+    /// Per symbol: the sessions the ledger covers (as `seedctl plan` sees
+    /// them), the newest bar, the bars of the last two sessions, bars with no
+    /// ledger record, and drift (ledger counts that no longer match the
+    /// table). Then the last runs and a verdict. Only reads the database.
+    ///
+    /// Exit codes: 0 READY (every desired session covered, nothing drifted,
+    /// the last run succeeded), 3 NOT READY, 1 error.
+    Status(StatusArgs),
     /// Print NYSE trading sessions between two dates
     Calendar(CalendarArgs),
     /// Create or update the bars table and seedctl's own schema
@@ -84,6 +94,12 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
 
+    /// Also fetch again ledger entries that no longer match the table (rows
+    /// deleted or added since they were recorded); counts the rows of the
+    /// desired sessions
+    #[arg(long)]
+    pub refresh: bool,
+
     /// Requests a minute the Alpaca account allows, for the time estimate
     #[arg(
         long,
@@ -92,6 +108,31 @@ pub struct PlanArgs {
         env = "SEEDCTL_RATE_LIMIT"
     )]
     pub rate_limit: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Coverage files or directories of them [default: as for `seedctl plan`]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// The report's clock: a date (end of that day in New York) or an RFC
+    /// 3339 timestamp [default: now]
+    #[arg(long, value_name = "DATE|TIMESTAMP")]
+    pub as_of: Option<String>,
+
+    /// How to print the report on stdout
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+
+    /// Do not compare the ledger's counts with the table (drift): the one
+    /// check that reads the bars of every desired session
+    #[arg(long)]
+    pub skip_drift: bool,
+
+    /// How many of the newest runs to show
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub runs: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -15,4 +15,5 @@ pub mod plan;
 pub mod secret;
 pub mod sim;
 pub mod spec;
+pub mod status;
 pub mod throwaway;

@@ -5,6 +5,7 @@
 mod calendar;
 mod migrate;
 mod plan;
+mod status;
 
 use std::io::Write;
 
@@ -16,6 +17,8 @@ pub enum Outcome {
     Success,
     /// `plan --detailed-exitcode` found work to do.
     ChangesPresent,
+    /// `status` found the table not ready.
+    NotReady,
 }
 
 impl Outcome {
@@ -23,6 +26,7 @@ impl Outcome {
         match self {
             Outcome::Success => 0,
             Outcome::ChangesPresent => 2,
+            Outcome::NotReady => 3,
         }
     }
 }
@@ -31,6 +35,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let database_url = cli.database_url.as_deref();
     match cli.command {
         Command::Plan(args) => plan::run(args, database_url).await,
+        Command::Status(args) => status::run(args, database_url).await,
         Command::Calendar(args) => calendar::run(args),
         Command::Migrate => migrate::run(database_url).await,
     }

@@ -12,10 +12,12 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 mod read;
+mod report;
 mod shape;
 mod write;
 
 pub use read::{count_presence, load_ledger};
+pub use report::{find_drift, latest_bars, recent_runs};
 pub use shape::{BarsTable, check_bars_table};
 pub use write::{
     ApplyLock, BarRow, FetchedPiece, RunCounts, RunOutcome, WindowWrite, WindowWritten, finish_run,
