@@ -60,6 +60,18 @@ pub enum Command {
     /// Exit codes: 0 READY (every desired session covered, nothing drifted,
     /// the last run succeeded), 3 NOT READY, 1 error.
     Status(StatusArgs),
+    /// Fetch a random sample of recorded windows again and compare them with the table
+    ///
+    /// Draws --sample ledger windows of the coverage at random (the same ones
+    /// again with the same --seed), fetches them from Alpaca within
+    /// --max-requests, and compares every bar value by value (o, h, l, c, v,
+    /// n, vw). The ledger entries of windows that differ are removed, so that
+    /// the next plan shows them as gaps and the next apply fetches them again.
+    /// Needs APCA_API_KEY_ID and APCA_API_SECRET_KEY (APCA_API_DATA_URL
+    /// optional).
+    ///
+    /// Exit codes: 0 every sampled window matches, 3 some differ, 1 error.
+    Verify(VerifyArgs),
     /// Print NYSE trading sessions between two dates
     Calendar(CalendarArgs),
     /// Create or update the bars table and seedctl's own schema
@@ -133,6 +145,40 @@ pub struct StatusArgs {
     /// How many of the newest runs to show
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub runs: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Coverage files or directories of them [default: as for `seedctl plan`]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// The clock that decides the desired sessions, as for `seedctl plan`
+    /// [default: now]
+    #[arg(long, value_name = "DATE|TIMESTAMP")]
+    pub as_of: Option<String>,
+
+    /// How many recorded windows to fetch again
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub sample: usize,
+
+    /// The seed of the random sample; the report prints the one used
+    /// [default: random]
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+
+    /// Requests the sample may take, at most; windows beyond are left out
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub max_requests: u64,
+
+    /// Requests a minute this run may make (the client-side budget)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 200,
+        env = "SEEDCTL_RATE_LIMIT"
+    )]
+    pub rate_limit: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

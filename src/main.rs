@@ -3,7 +3,7 @@
 //!
 //! Exit codes: 0 success (for `plan --detailed-exitcode`: no changes; for
 //! `status`: ready), 1 error, 2 changes present (`plan --detailed-exitcode`
-//! only), 3 not ready (`status` only).
+//! only), 3 not ready (`status`; for `verify`: sampled windows differ).
 
 use std::process::ExitCode;
 

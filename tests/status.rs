@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use common::{TestDb, seedctl, stderr, stdout};
 use seedctl::calendar::Calendar;
 use seedctl::domain::{Adjustment, Feed, SessionKind, Symbol};
-use seedctl::sim::bar_at;
+use seedctl::sim::{SimClock, SimConfig, Simulator, bar_at};
 
 const AS_OF: &str = "2026-12-02";
 const PLAN: &str = "plans/paper-seed.yaml";
@@ -299,4 +299,141 @@ async fn a_table_that_does_not_fit_is_an_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).is_empty(), "no report on stdout when it fails");
     assert!(stderr(&out).contains("does not fit"), "{}", stderr(&out));
+}
+
+const LAST_FIVE: &str = "tests/fixtures/plans/last-five-days.yaml";
+
+/// Runs `seedctl verify` against a simulator whose clock is past the
+/// coverage, with keys in the environment.
+fn verify(db: &TestDb, sim: &Simulator, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["verify", "--as-of", AS_OF, LAST_FIVE];
+    args.extend_from_slice(extra);
+    let url = sim.url();
+    seedctl(
+        &args,
+        &[
+            ("DATABASE_URL", &db.url),
+            ("APCA_API_DATA_URL", &url),
+            ("APCA_API_KEY_ID", "TESTKEYID"),
+            ("APCA_API_SECRET_KEY", "test-secret"),
+        ],
+    )
+}
+
+async fn simulator() -> Simulator {
+    let clock = SimClock::Fixed("2026-12-03T12:00:00Z".parse().unwrap());
+    Simulator::start(SimConfig::default().clock(clock))
+        .await
+        .expect("the simulator starts")
+}
+
+async fn ledger_sessions(db: &TestDb, symbol: &str) -> Vec<NaiveDate> {
+    let pool = db.pool().await;
+    let dates = sqlx::query_scalar(
+        "SELECT session_date FROM seedctl.ledger
+          WHERE symbol = $1 AND session_date >= '2026-11-25' ORDER BY session_date",
+    )
+    .bind(symbol)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    dates
+}
+
+// The simulator serves from this process while the binary runs: a runtime
+// with worker threads keeps it answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_finds_changed_bars_and_hands_their_windows_back_to_the_plan() {
+    let (db, sim) = (seeded().await, simulator().await);
+    db.execute(
+        "UPDATE public.market_data_1m SET close = close + 0.5
+          WHERE symbol = 'SPY' AND ts = (SELECT min(ts) FROM public.market_data_1m
+                                          WHERE symbol = 'SPY' AND ts >= '2026-11-25T14:30:00Z');
+         UPDATE public.market_data_1m SET trade_count = NULL, vwap = vwap * 1.01
+          WHERE symbol = 'AAPL' AND ts = (SELECT min(ts) FROM public.market_data_1m
+                                           WHERE symbol = 'AAPL' AND ts >= '2026-12-01T15:00:00Z');
+         DELETE FROM public.market_data_1m
+          WHERE symbol = 'QQQ' AND ts = (SELECT max(ts) FROM public.market_data_1m
+                                          WHERE symbol = 'QQQ' AND ts < '2026-11-30T21:00:00Z');",
+    )
+    .await;
+
+    let out = verify(&db, &sim, &["--sample", "15", "--seed", "7"]);
+    assert_eq!(out.status.code(), Some(3), "stderr: {}", stderr(&out));
+    insta::assert_snapshot!("verify_differences", stdout(&out));
+
+    let five = [
+        "2026-11-25",
+        "2026-11-27",
+        "2026-11-30",
+        "2026-12-01",
+        "2026-12-02",
+    ];
+    let dates = |except: &str| -> Vec<NaiveDate> {
+        five.iter()
+            .filter(|d| **d != except)
+            .map(|d| d.parse().unwrap())
+            .collect()
+    };
+    assert_eq!(ledger_sessions(&db, "SPY").await, dates("2026-11-25"));
+    assert_eq!(ledger_sessions(&db, "QQQ").await, dates("2026-11-30"));
+    assert_eq!(ledger_sessions(&db, "AAPL").await, dates("2026-12-01"));
+
+    let args = ["plan", "--as-of", AS_OF, "--detailed-exitcode", LAST_FIVE];
+    let plan = seedctl(&args, &[("DATABASE_URL", &db.url)]);
+    assert_eq!(plan.status.code(), Some(2), "stderr: {}", stderr(&plan));
+    insta::assert_snapshot!("plan_after_verify", stdout(&plan));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_draws_the_same_sample_from_the_same_seed_within_the_budget() {
+    let (db, sim) = (seeded().await, simulator().await);
+    let first = verify(&db, &sim, &["--sample", "4", "--seed", "11"]);
+    assert_eq!(first.status.code(), Some(0), "stderr: {}", stderr(&first));
+    let again = verify(&db, &sim, &["--sample", "4", "--seed", "11"]);
+    assert_eq!(
+        first.stdout, again.stdout,
+        "the same seed, the same windows"
+    );
+    let text = stdout(&first);
+    assert!(
+        text.contains("sampled 4 of 15 recorded windows with --seed 11"),
+        "{text}"
+    );
+    assert!(text.contains("Verified 4 windows"), "{text}");
+
+    let other = verify(&db, &sim, &["--sample", "4", "--seed", "12"]);
+    assert_ne!(first.stdout, other.stdout, "another seed, other windows");
+
+    let capped = verify(
+        &db,
+        &sim,
+        &["--sample", "15", "--seed", "11", "--max-requests", "2"],
+    );
+    assert_eq!(capped.status.code(), Some(0), "stderr: {}", stderr(&capped));
+    let text = stdout(&capped);
+    assert!(
+        text.contains("left out to stay within --max-requests"),
+        "{text}"
+    );
+    assert!(text.contains("; 2 requests"), "{text}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn verify_without_keys_fails_before_fetching() {
+    let db = seeded().await;
+    let out = seedctl(
+        &["verify", "--as-of", AS_OF, LAST_FIVE],
+        &[("DATABASE_URL", &db.url)],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("APCA_API_KEY_ID is not set"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
 }

@@ -6,6 +6,7 @@ mod calendar;
 mod migrate;
 mod plan;
 mod status;
+mod verify;
 
 use std::io::Write;
 
@@ -17,7 +18,8 @@ pub enum Outcome {
     Success,
     /// `plan --detailed-exitcode` found work to do.
     ChangesPresent,
-    /// `status` found the table not ready.
+    /// `status` found the table not ready, or `verify` found windows that
+    /// differ from the source.
     NotReady,
 }
 
@@ -36,6 +38,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Plan(args) => plan::run(args, database_url).await,
         Command::Status(args) => status::run(args, database_url).await,
+        Command::Verify(args) => verify::run(args, database_url).await,
         Command::Calendar(args) => calendar::run(args),
         Command::Migrate => migrate::run(database_url).await,
     }

@@ -1,10 +1,12 @@
-//! The facts `seedctl status` reads beyond a plan's: drift between the
-//! ledger and the table, each symbol's newest bar, and the last runs.
+//! The facts `seedctl status` and `seedctl verify` read beyond a plan's:
+//! drift between the ledger and the table, each symbol's newest bar, the last
+//! runs, and the stored bars of a window; and the one write of `verify`,
+//! removing the ledger entries of windows that differ from the source.
 //!
-//! Like the plan's reads, these are SELECTs only, and answer "nothing yet" on
-//! a database that seedctl has not migrated. Drift is the one read that
-//! scans bars: it counts the rows inside each ledger entry of the desired
-//! sessions, through the `(symbol, ts)` key.
+//! The reads answer "nothing yet" on a database that seedctl has not
+//! migrated. Drift is the one read that scans many bars: it counts the rows
+//! inside each ledger entry of the desired sessions, through the
+//! `(symbol, ts)` key.
 
 use std::collections::BTreeMap;
 
@@ -13,8 +15,10 @@ use sqlx::PgPool;
 
 use super::{BARS_TABLE, DbError, Target};
 use crate::domain::Symbol;
+use crate::ledger::LedgerEntry;
 use crate::plan::{Drift, DriftProbe};
 use crate::status::Run;
+use crate::status::verify::StoredBar;
 
 async fn relation_exists(pool: &PgPool, name: &str) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
@@ -210,4 +214,96 @@ pub async fn recent_runs(pool: &PgPool, target: &Target, limit: i64) -> Result<V
     .await
     .map_err(query_error)?;
     rows.into_iter().map(RunRow::parse).collect()
+}
+
+/// A stored bar as read; see [`StoredBar`].
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    ts: DateTime<Utc>,
+    open: f64,
+    high: f64,
+    low: f64,
+    close: f64,
+    volume: i64,
+    trade_count: Option<i64>,
+    vwap: Option<f64>,
+}
+
+/// The bars the table holds for `symbol` in `[start, end)`, sorted by time.
+/// Empty when the bars table does not exist.
+pub async fn stored_bars(
+    pool: &PgPool,
+    target: &Target,
+    symbol: &Symbol,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<StoredBar>, DbError> {
+    let query_error = |source| DbError::Query {
+        what: "reading stored bars",
+        target: target.display(),
+        source,
+    };
+    if !relation_exists(pool, BARS_TABLE)
+        .await
+        .map_err(query_error)?
+    {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<StoredRow> = sqlx::query_as(
+        "SELECT ts, open, high, low, close, volume, trade_count, vwap
+           FROM public.market_data_1m
+          WHERE symbol = $1 AND ts >= $2 AND ts < $3
+          ORDER BY ts",
+    )
+    .bind(symbol.as_str())
+    .bind(start)
+    .bind(end)
+    .fetch_all(pool)
+    .await
+    .map_err(query_error)?;
+    let bars = rows.into_iter().map(|r| StoredBar {
+        ts: r.ts,
+        open: r.open,
+        high: r.high,
+        low: r.low,
+        close: r.close,
+        volume: r.volume,
+        trade_count: r.trade_count,
+        vwap: r.vwap,
+    });
+    Ok(bars.collect())
+}
+
+/// Removes these ledger entries, in one transaction, so that their minutes
+/// are gaps again. An entry is removed only while it still has the bounds
+/// and count it was read with: one that an apply wrote again since is left
+/// alone. Returns how many were removed.
+pub async fn forget_ledger_entries(
+    pool: &PgPool,
+    target: &Target,
+    entries: &[LedgerEntry],
+) -> Result<u64, DbError> {
+    let query_error = |source| DbError::Query {
+        what: "removing ledger entries",
+        target: target.display(),
+        source,
+    };
+    let mut tx = pool.begin().await.map_err(query_error)?;
+    let mut removed = 0;
+    for entry in entries {
+        let result = sqlx::query(
+            "DELETE FROM seedctl.ledger
+              WHERE symbol = $1 AND start_ts = $2 AND end_ts = $3 AND bars = $4",
+        )
+        .bind(entry.symbol.as_str())
+        .bind(entry.start)
+        .bind(entry.end)
+        .bind(entry.bars as i32)
+        .execute(&mut *tx)
+        .await
+        .map_err(query_error)?;
+        removed += result.rows_affected();
+    }
+    tx.commit().await.map_err(query_error)?;
+    Ok(removed)
 }

@@ -6,13 +6,15 @@
 //! Coverage comes from the planner itself (a [`Plan`] made from the ledger),
 //! so the report and `seedctl plan` can never disagree about a gap. The
 //! report is built from values here; [`gather`] collects them from Postgres
-//! and [`render`] prints them. Nothing here writes to the database or
-//! fetches from Alpaca.
+//! and [`render`] prints them. [`verify`] holds the pure steps of the deeper
+//! check, `seedctl verify`. Nothing here writes to the database or fetches
+//! from Alpaca.
 
 mod gather;
 pub mod render;
 #[cfg(test)]
 mod tests;
+pub mod verify;
 
 use std::collections::BTreeMap;
 use std::fmt;
