@@ -59,7 +59,7 @@ pub enum Command {
     /// ledger entries in one transaction.
     Apply(ApplyArgs),
     /// Run the whole job on this machine: a throwaway Postgres, the simulator,
-    /// then preflight, plan, apply and plan again
+    /// then preflight, plan, apply, plan again and status
     ///
     /// Needs no credentials and no network: only the PostgreSQL server
     /// binaries (`apt-get install postgresql` on Debian or Ubuntu).
@@ -69,6 +69,28 @@ pub enum Command {
     /// Its data is made up but deterministic; any non-empty keys are accepted
     /// unless --key-id and --secret-key are given.
     Sim(SimArgs),
+    /// Report whether the table is ready: coverage, drift and the last runs
+    ///
+    /// Per symbol: the sessions the ledger covers (as `seedctl plan` sees
+    /// them), the newest bar, the bars of the last two sessions, bars with no
+    /// ledger record, and drift (ledger counts that no longer match the
+    /// table). Then the last runs and a verdict. Only reads the database.
+    ///
+    /// Exit codes: 0 READY (every desired session covered, nothing drifted,
+    /// the last run succeeded), 3 NOT READY, 1 error.
+    Status(StatusArgs),
+    /// Fetch a random sample of recorded windows again and compare them with the table
+    ///
+    /// Draws --sample ledger windows of the coverage at random (the same ones
+    /// again with the same --seed), fetches them from Alpaca within
+    /// --max-requests, and compares every bar value by value (o, h, l, c, v,
+    /// n, vw). The ledger entries of windows that differ are removed, so that
+    /// the next plan shows them as gaps and the next apply fetches them again.
+    /// Needs APCA_API_KEY_ID and APCA_API_SECRET_KEY (APCA_API_DATA_URL
+    /// optional).
+    ///
+    /// Exit codes: 0 every sampled window matches, 3 some differ, 1 error.
+    Verify(VerifyArgs),
     /// Print NYSE trading sessions between two dates
     Calendar(CalendarArgs),
     /// Create or update the bars table and seedctl's own schema
@@ -137,6 +159,12 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
 
+    /// Also fetch again ledger entries that no longer match the table (rows
+    /// deleted or added since they were recorded); counts the rows of the
+    /// desired sessions
+    #[arg(long)]
+    pub refresh: bool,
+
     /// Requests a minute the Alpaca account allows, for the time estimate
     #[arg(
         long,
@@ -179,6 +207,11 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "N")]
     pub max_requests: Option<u64>,
 
+    /// Also fetch again the recorded windows whose bars no longer match the
+    /// ledger's counts, as `seedctl plan --refresh`
+    #[arg(long)]
+    pub refresh: bool,
+
     /// Minutes newer than this are not recorded as fetched on the IEX feed
     /// (they may still be revised), and stay a gap for the next run
     #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
@@ -188,6 +221,65 @@ pub struct ApplyArgs {
     /// minutes of SIP data)
     #[arg(long, value_name = "DURATION", default_value = "16m", value_parser = parse_duration)]
     pub settle_other: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Coverage files or directories of them [default: as for `seedctl plan`]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// The report's clock: a date (end of that day in New York) or an RFC
+    /// 3339 timestamp [default: now]
+    #[arg(long, value_name = "DATE|TIMESTAMP")]
+    pub as_of: Option<String>,
+
+    /// How to print the report on stdout
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+
+    /// Do not compare the ledger's counts with the table (drift): the one
+    /// check that reads the bars of every desired session
+    #[arg(long)]
+    pub skip_drift: bool,
+
+    /// How many of the newest runs to show
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub runs: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Coverage files or directories of them [default: as for `seedctl plan`]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// The clock that decides the desired sessions, as for `seedctl plan`
+    /// [default: now]
+    #[arg(long, value_name = "DATE|TIMESTAMP")]
+    pub as_of: Option<String>,
+
+    /// How many recorded windows to fetch again
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub sample: usize,
+
+    /// The seed of the random sample; the report prints the one used
+    /// [default: random]
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+
+    /// Requests the sample may take, at most; windows beyond are left out
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub max_requests: u64,
+
+    /// Requests a minute this run may make (the client-side budget)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 200,
+        env = "SEEDCTL_RATE_LIMIT"
+    )]
+    pub rate_limit: u32,
 }
 
 #[derive(Debug, Args)]

@@ -17,4 +17,5 @@ pub mod preflight;
 pub mod secret;
 pub mod sim;
 pub mod spec;
+pub mod status;
 pub mod throwaway;

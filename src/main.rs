@@ -1,8 +1,9 @@
 //! The `seedctl` binary: parse the command line, start logging, run one
 //! command, and turn its outcome into the exit code.
 //!
-//! Exit codes: 0 success (for `plan --detailed-exitcode`: no changes), 1 error,
-//! 2 changes present (`plan --detailed-exitcode` only).
+//! Exit codes: 0 success (for `plan --detailed-exitcode`: no changes; for
+//! `status`: ready), 1 error, 2 changes present (`plan --detailed-exitcode`
+//! only), 3 not ready (`status`; for `verify`: sampled windows differ).
 
 use std::process::ExitCode;
 

@@ -48,6 +48,7 @@ pub async fn run(args: ApplyArgs, database_url: Option<&str>) -> anyhow::Result<
     let client = BarsClient::new(client_config(&args, lookup)?)?;
     let settings = Settings {
         rate_limit_per_minute: args.rate_limit,
+        refresh: args.refresh,
         settle: SettleTimes {
             iex: args.settle_iex,
             other: args.settle_other,

@@ -1,6 +1,7 @@
 //! `seedctl demo`: the whole job on this machine with no credentials. It
 //! starts a throwaway Postgres and the Alpaca-compatible simulator, then runs
-//! the real commands against them, as a user would, printing each one.
+//! the real commands against them, as a user would, printing each one:
+//! preflight, plan, apply, plan again (no changes) and the readiness report.
 //!
 //! The steps are this very binary started again with the paper-only
 //! environment pointed at the simulator: the same code paths as real use,
@@ -113,6 +114,7 @@ async fn steps(workdir: &Path, database_url: &str, sim_url: &str) -> anyhow::Res
     step(workdir, &env, &["plan", seed], &[0]).await?;
     step(workdir, &env, &["apply", "--auto-approve", seed], &[0]).await?;
     step(workdir, &env, &["plan", "--detailed-exitcode", seed], &[0]).await?;
+    step(workdir, &env, &["status", seed], &[0]).await?;
     Ok(())
 }
 

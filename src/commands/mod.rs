@@ -9,6 +9,8 @@ mod migrate;
 mod plan;
 mod preflight;
 mod sim;
+mod status;
+mod verify;
 
 use std::io::Write;
 
@@ -20,6 +22,9 @@ pub enum Outcome {
     Success,
     /// `plan --detailed-exitcode` found work to do.
     ChangesPresent,
+    /// `status` found the table not ready, or `verify` found windows that
+    /// differ from the source.
+    NotReady,
 }
 
 impl Outcome {
@@ -27,6 +32,7 @@ impl Outcome {
         match self {
             Outcome::Success => 0,
             Outcome::ChangesPresent => 2,
+            Outcome::NotReady => 3,
         }
     }
 }
@@ -36,6 +42,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Plan(args) => plan::run(args, database_url).await,
         Command::Apply(args) => apply::run(args, database_url).await,
+        Command::Status(args) => status::run(args, database_url).await,
+        Command::Verify(args) => verify::run(args, database_url).await,
         Command::Calendar(args) => calendar::run(args),
         Command::Demo(args) => demo::run(args).await,
         Command::Sim(args) => sim::run(args).await,

@@ -20,6 +20,7 @@ pub async fn run(args: PlanArgs, database_url: Option<&str>) -> anyhow::Result<O
     let spec = spec::resolve(&args.paths, |name| std::env::var(name).ok())?;
     let settings = Settings {
         rate_limit_per_minute: args.rate_limit,
+        refresh: args.refresh,
         ..Settings::default()
     };
     let target = Target::resolve(database_url)?;
@@ -59,7 +60,13 @@ pub async fn make_plan(
     );
 
     let calendar = Calendar::nyse();
-    let draft = Draft::new(spec, calendar, as_of, &ledger, settings)?;
+    let refresh = settings.refresh;
+    let mut draft = Draft::new(spec, calendar, as_of, &ledger, settings)?;
+    if refresh {
+        let drift = db::find_drift(&pool, target, &draft.drift_probes()).await?;
+        info!("{} ledger entries drifted from the table", drift.len());
+        draft = draft.with_drift(&ledger, &drift);
+    }
     let presence = db::count_presence(&pool, target, &draft.presence_probes()).await?;
     let plan = draft.finish(calendar, &presence, target.display());
     pool.close().await;

@@ -1,9 +1,10 @@
 //! Postgres: connecting, migrating, checking the bars table's shape, and
 //! reading the facts a plan needs (the ledger and the bars present).
 //!
-//! Everything here that `seedctl plan` calls only reads, so a plan can run
-//! with a role that has no right beyond SELECT. Writing bars and ledger
-//! entries is `apply`'s business.
+//! Everything here that `seedctl plan` and `seedctl status` call only reads,
+//! so they can run with a role that has no right beyond SELECT. Writing bars
+//! and ledger entries is `apply`'s business, and removing the entries of
+//! windows found to differ is `verify`'s.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -12,10 +13,12 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 mod read;
+mod report;
 mod shape;
 mod write;
 
 pub use read::{count_presence, load_ledger};
+pub use report::{find_drift, forget_ledger_entries, latest_bars, recent_runs, stored_bars};
 pub use shape::{BarsTable, check_bars_table};
 pub use write::{
     ApplyLock, BarRow, FetchedPiece, RunCounts, RunOutcome, WindowWrite, WindowWritten, finish_run,

@@ -41,6 +41,9 @@ pub struct GapPiece {
     pub at_session_end: bool,
     /// What the ledger holds here instead, if anything.
     pub held_as: Option<(Feed, Adjustment)>,
+    /// Bars recorded and bars present of the drifted ledger entries this
+    /// piece takes in, when planned with drift.
+    pub drift: Option<(i64, i64)>,
 }
 
 /// The sessions a target wants at the plan's clock, oldest first.
@@ -153,6 +156,7 @@ pub fn find_gaps(
                 at_session_start: gap.start == d.start,
                 at_session_end: gap.end == d.end,
                 held_as,
+                drift: None,
             });
         }
     }
@@ -214,8 +218,13 @@ pub fn windows(
         let continues = previous.is_some_and(|p| {
             p.at_session_end && piece.at_session_start && p.session_date < piece.session_date
         });
-        match windows.last_mut() {
-            Some(w) if continues && w.action == action && w.reason == reason => {
+        let joined = windows
+            .last()
+            .filter(|w| continues && w.action == action)
+            .and_then(|w| joined_reason(w.reason, reason));
+        match (windows.last_mut(), joined) {
+            (Some(w), Some(joined)) => {
+                w.reason = joined;
                 w.end = piece.end;
                 w.last_session = piece.session_date;
                 w.sessions += 1;
@@ -243,6 +252,24 @@ pub fn windows(
     windows
 }
 
+/// The reason of a window that takes in a piece with `next`'s reason, if
+/// the two may share a window: the same reason, or drift (whose counts add).
+fn joined_reason(current: Option<Reason>, next: Option<Reason>) -> Option<Option<Reason>> {
+    match (current, next) {
+        (
+            Some(Reason::Drift { recorded, present }),
+            Some(Reason::Drift {
+                recorded: r,
+                present: p,
+            }),
+        ) => Some(Some(Reason::Drift {
+            recorded: recorded + r,
+            present: present + p,
+        })),
+        (current, next) => (current == next).then_some(current),
+    }
+}
+
 fn classify(
     piece: &GapPiece,
     wanted: (Feed, Adjustment),
@@ -264,8 +291,13 @@ fn classify(
                 to: adjustment,
             }),
         ),
-        None if unrecorded_bars > 0 => (Action::Refetch, Some(Reason::Unrecorded)),
-        None => (Action::Fetch, None),
+        None => match piece.drift {
+            Some((recorded, present)) => {
+                (Action::Refetch, Some(Reason::Drift { recorded, present }))
+            }
+            None if unrecorded_bars > 0 => (Action::Refetch, Some(Reason::Unrecorded)),
+            None => (Action::Fetch, None),
+        },
     }
 }
 

@@ -13,6 +13,7 @@
 //! the ledger does not know about from plain gaps, merges gaps into windows
 //! and windows into requests.
 
+mod drift;
 mod gaps;
 pub mod render;
 mod requests;
@@ -30,6 +31,7 @@ use crate::domain::{Adjustment, Feed, SessionKind, Symbol};
 use crate::ledger::{Ledger, Presence, PresenceProbe};
 use crate::spec::{Span, Spec};
 
+pub use drift::{Drift, DriftProbe};
 pub use gaps::{DesiredSession, GapPiece};
 
 /// The version of the saved plan's JSON schema (`seedctl plan --format json`).
@@ -55,6 +57,10 @@ pub struct Settings {
     pub max_sessions_per_request: usize,
     /// How old a minute must be before its bar is final, per feed.
     pub settle: SettleTimes,
+    /// Also plan again the ledger entries whose bar count no longer matches
+    /// the table ([`Draft::with_drift`]). Finding them reads the bars of the
+    /// desired sessions, which a plan from the ledger alone never touches.
+    pub refresh: bool,
 }
 
 impl Default for Settings {
@@ -64,6 +70,7 @@ impl Default for Settings {
             max_symbols_per_request: 100,
             max_sessions_per_request: 64,
             settle: SettleTimes::default(),
+            refresh: false,
         }
     }
 }
@@ -141,6 +148,9 @@ pub enum Reason {
     /// The table holds bars here that the ledger does not know about (an
     /// older loader's, or written by hand).
     Unrecorded,
+    /// The ledger recorded these minutes, but the table no longer holds the
+    /// bars it counted: rows were deleted or added since.
+    Drift { recorded: i64, present: i64 },
 }
 
 /// Consecutive sessions of one symbol with nothing covered between them.

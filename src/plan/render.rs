@@ -147,6 +147,11 @@ fn describe_reason(reason: &Reason, unrecorded_bars: i64) -> String {
                 thousands(unrecorded_bars as u64)
             )
         }
+        Reason::Drift { recorded, present } => format!(
+            "{} bars recorded, {} in the table",
+            thousands(*recorded as u64),
+            thousands(*present as u64)
+        ),
     }
 }
 
