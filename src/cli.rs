@@ -86,8 +86,7 @@ pub enum Command {
     /// --max-requests, and compares every bar value by value (o, h, l, c, v,
     /// n, vw). The ledger entries of windows that differ are removed, so that
     /// the next plan shows them as gaps and the next apply fetches them again.
-    /// Needs APCA_API_KEY_ID and APCA_API_SECRET_KEY (APCA_API_DATA_URL
-    /// optional).
+    /// Runs the paper-only preflight first, as apply does.
     ///
     /// Exit codes: 0 every sampled window matches, 3 some differ, 1 error.
     Verify(VerifyArgs),

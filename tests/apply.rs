@@ -360,3 +360,78 @@ async fn a_second_apply_waits_for_the_lock_then_says_who_holds_it() {
 }
 
 use sqlx::Connection;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_deleted_by_hand_are_reported_refetched_and_restored() {
+    let setup = Setup::new(SimConfig::default()).await;
+    assert_ok(&setup.apply(&[SEED]));
+    let status = |setup: &Setup| setup.run(&["status", "--as-of", AS_OF, SEED]);
+    assert_eq!(
+        status(&setup).status.code(),
+        Some(0),
+        "READY after the seed"
+    );
+
+    setup
+        .db
+        .execute(
+            "DELETE FROM public.market_data_1m WHERE symbol = 'AAPL'
+                AND ts >= '2026-11-12T14:30:00Z' AND ts < '2026-11-12T15:30:00Z'",
+        )
+        .await;
+    let report = status(&setup);
+    assert_eq!(report.status.code(), Some(3), "{}", stdout(&report));
+    let text = stdout(&report);
+    assert!(
+        text.contains("NOT READY") && text.contains("AAPL") && text.contains("2026-11-12"),
+        "{text}"
+    );
+
+    let refresh = setup.run(&[
+        "plan",
+        "--as-of",
+        AS_OF,
+        "--refresh",
+        "--format",
+        "json",
+        SEED,
+    ]);
+    let plan: serde_json::Value = serde_json::from_slice(&refresh.stdout).unwrap();
+    let windows: Vec<(String, String, String)> = plan["symbols"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["windows"].as_array().unwrap().iter().map(move |w| {
+                let field = |k: &str| w[k].as_str().unwrap_or_default().to_string();
+                (
+                    s["symbol"].as_str().unwrap().to_string(),
+                    field("first_session"),
+                    field("last_session"),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(
+        windows,
+        [(
+            "AAPL".to_string(),
+            "2026-11-12".to_string(),
+            "2026-11-12".to_string()
+        )]
+    );
+
+    assert_ok(&setup.run(&[
+        "apply",
+        "--auto-approve",
+        "--refresh",
+        "--as-of",
+        AS_OF,
+        SEED,
+    ]));
+    assert!(
+        setup.table().await == expected(Feed::Iex),
+        "the deleted rows are back"
+    );
+    assert_eq!(status(&setup).status.code(), Some(0), "READY again");
+}

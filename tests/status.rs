@@ -313,6 +313,9 @@ fn verify(db: &TestDb, sim: &Simulator, extra: &[&str]) -> std::process::Output 
         &args,
         &[
             ("DATABASE_URL", &db.url),
+            ("TRADING_MODE", "paper"),
+            ("AGENT_MODE", "OFF"),
+            ("APCA_API_BASE_URL", &url),
             ("APCA_API_DATA_URL", &url),
             ("APCA_API_KEY_ID", "TESTKEYID"),
             ("APCA_API_SECRET_KEY", "test-secret"),
@@ -423,15 +426,20 @@ async fn verify_draws_the_same_sample_from_the_same_seed_within_the_budget() {
 }
 
 #[tokio::test]
-async fn verify_without_keys_fails_before_fetching() {
+async fn verify_without_keys_fails_the_preflight_before_fetching() {
     let db = seeded().await;
     let out = seedctl(
         &["verify", "--as-of", AS_OF, LAST_FIVE],
-        &[("DATABASE_URL", &db.url)],
+        &[
+            ("DATABASE_URL", &db.url),
+            ("TRADING_MODE", "paper"),
+            ("AGENT_MODE", "OFF"),
+            ("APCA_API_BASE_URL", "http://127.0.0.1:9"),
+        ],
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("APCA_API_KEY_ID is not set"),
+        stderr(&out).contains("PREFLIGHT_FAILED: APCA_API_KEY_ID, APCA_API_SECRET_KEY"),
         "{}",
         stderr(&out)
     );

@@ -15,7 +15,7 @@ use tracing::{Instrument, info, warn};
 use tracing_indicatif::span_ext::IndicatifSpanExt;
 use tracing_indicatif::style::ProgressStyle;
 
-use super::preflight::gate;
+use super::preflight::{ReportTo, gate};
 use super::{Outcome, plan::make_plan, print};
 use crate::alpaca::client::{BarsClient, ClientConfig};
 use crate::apply::{self, Report};
@@ -40,7 +40,13 @@ pub async fn run(args: ApplyArgs, database_url: Option<&str>) -> anyhow::Result<
         require_keys: true,
         online: false,
     };
-    gate(&Environment::from_lookup(lookup), database_url, options).await?;
+    gate(
+        &Environment::from_lookup(lookup),
+        database_url,
+        options,
+        ReportTo::Stderr,
+    )
+    .await?;
     let target = Target::resolve(database_url)?;
 
     // Bad input is refused before anything is written.

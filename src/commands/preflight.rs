@@ -15,22 +15,40 @@ pub async fn run(args: PreflightArgs, database_url: Option<&str>) -> anyhow::Res
         require_keys: true,
         online: args.online,
     };
-    gate(&Environment::from_process(), database_url, options).await?;
+    gate(
+        &Environment::from_process(),
+        database_url,
+        options,
+        ReportTo::Stdout,
+    )
+    .await?;
     Ok(Outcome::Success)
 }
 
-/// Runs the preflight, prints its report on stdout, and fails with
+/// Where the preflight's report goes: stdout when it is the command's
+/// result, stderr when it stands in front of another command's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ReportTo {
+    Stdout,
+    Stderr,
+}
+
+/// Runs the preflight, prints its report, and fails with
 /// [`preflight::PreflightFailed`] unless every check passed. A command that
 /// fetches or writes calls this before anything else and stops on the error.
 pub(super) async fn gate(
     env: &Environment,
     database_url: Option<&str>,
     options: PreflightOptions,
+    to: ReportTo,
 ) -> anyhow::Result<PreflightReport> {
     let report = match Target::resolve(database_url) {
         Ok(target) => preflight::run(env, &target, options).await,
         Err(error) => preflight::without_target(env, &error, options),
     };
-    print(&report.render())?;
+    match to {
+        ReportTo::Stdout => print(&report.render())?,
+        ReportTo::Stderr => eprint!("{}", report.render()),
+    }
     Ok(report.into_result()?)
 }

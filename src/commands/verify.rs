@@ -8,7 +8,8 @@
 //! without a new column that every reader would have to learn; the bars stay
 //! in the table until apply rewrites the window. Verify is not recorded in
 //! `seedctl.runs`, which holds the runs that write bars, so that `status`
-//! keeps judging the last of those.
+//! keeps judging the last of those. Like apply, it runs the paper-only
+//! preflight first and does nothing when that fails.
 
 use std::num::NonZeroU32;
 
@@ -17,6 +18,7 @@ use chrono::Utc;
 use sqlx::PgPool;
 use tracing::info;
 
+use super::preflight::{ReportTo, gate};
 use super::{Outcome, print};
 use crate::alpaca::client::{BarsClient, ClientConfig};
 use crate::calendar::Calendar;
@@ -25,11 +27,25 @@ use crate::db::{self, Target};
 use crate::domain::Symbol;
 use crate::ledger::LedgerEntry;
 use crate::plan::{AsOf, Draft, Settings};
+use crate::preflight::{Environment, PreflightOptions};
 use crate::spec;
 use crate::status::verify::{self, SamplePlan, VerifyReport, WindowCheck};
 
 pub async fn run(args: VerifyArgs, database_url: Option<&str>) -> anyhow::Result<Outcome> {
     let lookup = |name: &str| std::env::var(name).ok();
+    // Verify fetches with the account's keys and changes the ledger: it is
+    // held to the same paper-only preflight as apply.
+    let options = PreflightOptions {
+        require_keys: true,
+        online: false,
+    };
+    gate(
+        &Environment::from_lookup(lookup),
+        database_url,
+        options,
+        ReportTo::Stderr,
+    )
+    .await?;
     let as_of = AsOf::parse(args.as_of.as_deref(), Utc::now()).map_err(anyhow::Error::msg)?;
     let spec = spec::resolve(&args.paths, lookup)?;
     let target = Target::resolve(database_url)?;

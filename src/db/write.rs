@@ -273,10 +273,9 @@ pub async fn write_window(
     for batch in w.bars.chunks(UPSERT_BATCH) {
         written.upserted += upsert(&mut tx, w.symbol, batch).await?;
     }
-    for piece in w.pieces {
-        written.removed += remove_vanished(&mut tx, w.symbol, piece, w.bars).await?;
-        replace_ledger(&mut tx, w, piece).await?;
-    }
+    let pieces = PieceColumns::new(w.pieces, w.bars);
+    written.removed = remove_vanished(&mut tx, w.symbol, &pieces, w.bars).await?;
+    replace_ledger(&mut tx, w, &pieces).await?;
     tx.commit().await?;
     Ok(written)
 }
@@ -319,26 +318,80 @@ async fn upsert(
     Ok(result.rows_affected())
 }
 
+/// A window's pieces as parameter arrays, with the bars served in each, so
+/// that the bookkeeping of a window is one statement whatever its sessions.
+struct PieceColumns {
+    starts: Vec<DateTime<Utc>>,
+    ends: Vec<DateTime<Utc>>,
+    dates: Vec<NaiveDate>,
+    bars: Vec<i32>,
+}
+
+impl PieceColumns {
+    fn new(pieces: &[FetchedPiece], bars: &[BarRow]) -> PieceColumns {
+        let served = |p: &FetchedPiece| {
+            // Bars are sorted by time: two binary searches bound the piece.
+            let from = bars.partition_point(|b| b.ts < p.start);
+            let to = bars.partition_point(|b| b.ts < p.end);
+            (to - from) as i32
+        };
+        PieceColumns {
+            starts: pieces.iter().map(|p| p.start).collect(),
+            ends: pieces.iter().map(|p| p.end).collect(),
+            dates: pieces.iter().map(|p| p.session_date).collect(),
+            bars: pieces.iter().map(served).collect(),
+        }
+    }
+
+    fn served(&self) -> i64 {
+        self.bars.iter().map(|n| i64::from(*n)).sum()
+    }
+
+    fn contains(&self, ts: DateTime<Utc>) -> bool {
+        self.starts
+            .iter()
+            .zip(&self.ends)
+            .any(|(s, e)| ts >= *s && ts < *e)
+    }
+}
+
 /// Removes rows in fetched minutes that the source did not serve: after a
-/// complete fetch, the table holds exactly the source's bars there.
+/// complete fetch, the table holds exactly the source's bars there. The
+/// served bars were just upserted, so the rows in the pieces can only be as
+/// many or more; a count settles the common case without the anti-join.
 async fn remove_vanished(
     tx: &mut Transaction<'_, Postgres>,
     symbol: &Symbol,
-    piece: &FetchedPiece,
+    pieces: &PieceColumns,
     bars: &[BarRow],
 ) -> Result<u64, sqlx::Error> {
+    let present: i64 = sqlx::query_scalar(
+        "SELECT count(*)
+           FROM unnest($2::timestamptz[], $3::timestamptz[]) AS p(s, e)
+           JOIN public.market_data_1m m ON m.symbol = $1 AND m.ts >= p.s AND m.ts < p.e",
+    )
+    .bind(symbol.as_str())
+    .bind(&pieces.starts)
+    .bind(&pieces.ends)
+    .fetch_one(&mut **tx)
+    .await?;
+    if present <= pieces.served() {
+        return Ok(0);
+    }
     let served: Vec<DateTime<Utc>> = bars
         .iter()
         .map(|b| b.ts)
-        .filter(|ts| *ts >= piece.start && *ts < piece.end)
+        .filter(|ts| pieces.contains(*ts))
         .collect();
     let result = sqlx::query(
-        "DELETE FROM public.market_data_1m
-          WHERE symbol = $1 AND ts >= $2 AND ts < $3 AND ts <> ALL($4::timestamptz[])",
+        "DELETE FROM public.market_data_1m m
+          USING unnest($2::timestamptz[], $3::timestamptz[]) AS p(s, e)
+          WHERE m.symbol = $1 AND m.ts >= p.s AND m.ts < p.e
+            AND NOT EXISTS (SELECT 1 FROM unnest($4::timestamptz[]) AS b(ts) WHERE b.ts = m.ts)",
     )
     .bind(symbol.as_str())
-    .bind(piece.start)
-    .bind(piece.end)
+    .bind(&pieces.starts)
+    .bind(&pieces.ends)
     .bind(served)
     .execute(&mut **tx)
     .await?;
@@ -356,29 +409,34 @@ struct DisplacedEntry {
     run_id: Option<i64>,
 }
 
-/// Records a piece in the ledger. Older entries that overlap it give up the
-/// overlapping minutes: what remains of them is kept, with its bars counted
-/// again from the table.
+/// Records the pieces in the ledger. Older entries that overlap them give
+/// up the overlapping minutes: what remains of them is kept, with its bars
+/// counted again from the table.
 async fn replace_ledger(
     tx: &mut Transaction<'_, Postgres>,
     w: &WindowWrite<'_>,
-    piece: &FetchedPiece,
+    pieces: &PieceColumns,
 ) -> Result<(), sqlx::Error> {
-    let overlapping: Vec<DisplacedEntry> = sqlx::query_as(
-        "DELETE FROM seedctl.ledger
-          WHERE symbol = $1 AND start_ts < $3 AND end_ts > $2
+    let displaced: Vec<DisplacedEntry> = sqlx::query_as(
+        "DELETE FROM seedctl.ledger l
+          WHERE l.symbol = $1
+            AND EXISTS (SELECT 1 FROM unnest($2::timestamptz[], $3::timestamptz[]) AS p(s, e)
+                         WHERE l.start_ts < p.e AND l.end_ts > p.s)
          RETURNING start_ts, end_ts, session_date, feed, adjustment, run_id",
     )
     .bind(w.symbol.as_str())
-    .bind(piece.start)
-    .bind(piece.end)
+    .bind(&pieces.starts)
+    .bind(&pieces.ends)
     .fetch_all(&mut **tx)
     .await?;
 
-    for old in overlapping {
-        let (start, end) = (old.start_ts, old.end_ts);
-        let remnants = [(start, piece.start.min(end)), (piece.end.max(start), end)];
-        for (r_start, r_end) in remnants.into_iter().filter(|(s, e)| s < e) {
+    for old in displaced {
+        let mut remaining = rangemap::RangeSet::new();
+        remaining.insert(old.start_ts..old.end_ts);
+        for (start, end) in pieces.starts.iter().zip(&pieces.ends) {
+            remaining.remove(*start..*end);
+        }
+        for remnant in remaining.iter() {
             sqlx::query(
                 "INSERT INTO seedctl.ledger
                         (symbol, start_ts, end_ts, session_date, feed, adjustment, bars, run_id)
@@ -386,8 +444,8 @@ async fn replace_ledger(
                    FROM public.market_data_1m WHERE symbol = $1 AND ts >= $2 AND ts < $3",
             )
             .bind(w.symbol.as_str())
-            .bind(r_start)
-            .bind(r_end)
+            .bind(remnant.start)
+            .bind(remnant.end)
             .bind(old.session_date)
             .bind(&old.feed)
             .bind(&old.adjustment)
@@ -397,23 +455,20 @@ async fn replace_ledger(
         }
     }
 
-    let bars = w
-        .bars
-        .iter()
-        .filter(|b| b.ts >= piece.start && b.ts < piece.end)
-        .count();
     sqlx::query(
         "INSERT INTO seedctl.ledger
                 (symbol, start_ts, end_ts, session_date, feed, adjustment, bars, run_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         SELECT $1, p.s, p.e, p.d, $6, $7, p.n, $8
+           FROM unnest($2::timestamptz[], $3::timestamptz[], $4::date[], $5::int4[])
+                AS p(s, e, d, n)",
     )
     .bind(w.symbol.as_str())
-    .bind(piece.start)
-    .bind(piece.end)
-    .bind(piece.session_date)
+    .bind(&pieces.starts)
+    .bind(&pieces.ends)
+    .bind(&pieces.dates)
+    .bind(&pieces.bars)
     .bind(w.feed.as_str())
     .bind(w.adjustment.to_string())
-    .bind(bars as i32)
     .bind(w.run_id)
     .execute(&mut **tx)
     .await?;
