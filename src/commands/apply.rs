@@ -15,7 +15,7 @@ use tracing::{Instrument, info, warn};
 use tracing_indicatif::span_ext::IndicatifSpanExt;
 use tracing_indicatif::style::ProgressStyle;
 
-use super::preflight::{ReportTo, gate};
+use super::preflight::gate_fetching;
 use super::{Outcome, plan::make_plan, print};
 use crate::alpaca::client::{BarsClient, ClientConfig};
 use crate::apply::{self, Report};
@@ -25,7 +25,6 @@ use crate::db::{self, ApplyLock, RunCounts, RunOutcome, Target};
 use crate::domain::Symbol;
 use crate::plan::render::{self, duration, thousands};
 use crate::plan::{AsOf, FORMAT_VERSION, Plan, Settings, SettleTimes};
-use crate::preflight::{Environment, PreflightOptions};
 use crate::spec;
 
 /// What `apply` was given: coverage to plan, or a plan saved earlier.
@@ -36,17 +35,7 @@ enum Input {
 
 pub async fn run(args: ApplyArgs, database_url: Option<&str>) -> anyhow::Result<Outcome> {
     let lookup = |name: &str| std::env::var(name).ok();
-    let options = PreflightOptions {
-        require_keys: true,
-        online: false,
-    };
-    gate(
-        &Environment::from_lookup(lookup),
-        database_url,
-        options,
-        ReportTo::Stderr,
-    )
-    .await?;
+    gate_fetching(database_url).await?;
     let target = Target::resolve(database_url)?;
 
     // Bad input is refused before anything is written.

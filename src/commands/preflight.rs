@@ -52,3 +52,21 @@ pub(super) async fn gate(
     }
     Ok(report.into_result()?)
 }
+
+/// The gate in front of a command that fetches with the account's keys and
+/// writes (apply, verify): every check, keys required, the report on stderr
+/// since the command's own result owns stdout.
+pub(super) async fn gate_fetching(database_url: Option<&str>) -> anyhow::Result<()> {
+    let options = PreflightOptions {
+        require_keys: true,
+        online: false,
+    };
+    gate(
+        &Environment::from_process(),
+        database_url,
+        options,
+        ReportTo::Stderr,
+    )
+    .await?;
+    Ok(())
+}

@@ -18,7 +18,7 @@ use chrono::Utc;
 use sqlx::PgPool;
 use tracing::info;
 
-use super::preflight::{ReportTo, gate};
+use super::preflight::gate_fetching;
 use super::{Outcome, print};
 use crate::alpaca::client::{BarsClient, ClientConfig};
 use crate::calendar::Calendar;
@@ -27,7 +27,6 @@ use crate::db::{self, Target};
 use crate::domain::Symbol;
 use crate::ledger::LedgerEntry;
 use crate::plan::{AsOf, Draft, Settings};
-use crate::preflight::{Environment, PreflightOptions};
 use crate::spec;
 use crate::status::verify::{self, SamplePlan, VerifyReport, WindowCheck};
 
@@ -35,17 +34,7 @@ pub async fn run(args: VerifyArgs, database_url: Option<&str>) -> anyhow::Result
     let lookup = |name: &str| std::env::var(name).ok();
     // Verify fetches with the account's keys and changes the ledger: it is
     // held to the same paper-only preflight as apply.
-    let options = PreflightOptions {
-        require_keys: true,
-        online: false,
-    };
-    gate(
-        &Environment::from_lookup(lookup),
-        database_url,
-        options,
-        ReportTo::Stderr,
-    )
-    .await?;
+    gate_fetching(database_url).await?;
     let as_of = AsOf::parse(args.as_of.as_deref(), Utc::now()).map_err(anyhow::Error::msg)?;
     let spec = spec::resolve(&args.paths, lookup)?;
     let target = Target::resolve(database_url)?;

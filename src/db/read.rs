@@ -11,7 +11,7 @@ use crate::ledger::{Ledger, LedgerEntry, Presence, PresenceProbe};
 
 /// A ledger row as stored: text columns still to be validated.
 #[derive(sqlx::FromRow)]
-struct LedgerRow {
+pub(super) struct LedgerRow {
     symbol: String,
     session_date: NaiveDate,
     start_ts: DateTime<Utc>,
@@ -22,7 +22,7 @@ struct LedgerRow {
 }
 
 impl LedgerRow {
-    fn parse(self) -> Result<LedgerEntry, DbError> {
+    pub(super) fn parse(self) -> Result<LedgerEntry, DbError> {
         let bad = |detail: String| DbError::BadLedgerRow { detail };
         Ok(LedgerEntry {
             symbol: self.symbol.parse().map_err(bad)?,

@@ -10,9 +10,10 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
+use super::read::LedgerRow;
 use super::{BARS_TABLE, DbError, Target};
 use crate::domain::Symbol;
 use crate::ledger::LedgerEntry;
@@ -30,27 +31,22 @@ async fn relation_exists(pool: &PgPool, name: &str) -> Result<bool, sqlx::Error>
 /// A ledger entry and the rows present in its minutes, as read.
 #[derive(sqlx::FromRow)]
 struct DriftRow {
-    symbol: String,
-    session_date: NaiveDate,
-    start_ts: DateTime<Utc>,
-    end_ts: DateTime<Utc>,
-    feed: String,
-    adjustment: String,
-    bars: i32,
+    #[sqlx(flatten)]
+    entry: LedgerRow,
     present: i64,
 }
 
 impl DriftRow {
     fn parse(self) -> Result<Drift, DbError> {
-        let bad = |detail: String| DbError::BadLedgerRow { detail };
+        let entry = self.entry.parse()?;
         Ok(Drift {
-            symbol: self.symbol.parse().map_err(bad)?,
-            session_date: self.session_date,
-            start: self.start_ts,
-            end: self.end_ts,
-            feed: self.feed.parse().map_err(bad)?,
-            adjustment: self.adjustment.parse().map_err(bad)?,
-            recorded: i64::from(self.bars),
+            symbol: entry.symbol,
+            session_date: entry.session_date,
+            start: entry.start,
+            end: entry.end,
+            feed: entry.feed,
+            adjustment: entry.adjustment,
+            recorded: entry.bars,
             present: self.present,
         })
     }
