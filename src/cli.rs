@@ -18,7 +18,9 @@ use crate::calendar::CalendarFormat;
     name = "seedctl",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = "Exit codes: 0 success; 1 error; 2 `plan --detailed-exitcode` found changes; \
+                  3 `status` not ready, or `verify` found differences."
 )]
 pub struct Cli {
     #[command(subcommand)]
