@@ -113,6 +113,15 @@ impl Target {
         )
     }
 
+    /// Wraps a failed query with what it was doing and where.
+    pub fn query_error(&self, what: &'static str) -> impl Fn(sqlx::Error) -> DbError + Copy + '_ {
+        move |source| DbError::Query {
+            what,
+            target: self.display(),
+            source,
+        }
+    }
+
     /// A single connection outside any pool, for session state such as the
     /// apply lock.
     pub async fn connect_one(&self) -> Result<sqlx::PgConnection, DbError> {
@@ -184,11 +193,7 @@ impl MigrationStatus {
 
 /// Reads (never writes) which migrations have run.
 pub async fn migration_status(pool: &PgPool, target: &Target) -> Result<MigrationStatus, DbError> {
-    let query_error = |source| DbError::Query {
-        what: "reading migrations",
-        target: target.display(),
-        source,
-    };
+    let query_error = target.query_error("reading migrations");
     let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
         .bind(MIGRATIONS_TABLE)
         .fetch_one(pool)

@@ -50,11 +50,7 @@ pub async fn load_ledger(
     target: &Target,
     symbols: &[Symbol],
 ) -> Result<Ledger, DbError> {
-    let query_error = |source| DbError::Query {
-        what: "reading the ledger",
-        target: target.display(),
-        source,
-    };
+    let query_error = target.query_error("reading the ledger");
     if !relation_exists(pool, "seedctl.ledger")
         .await
         .map_err(query_error)?
@@ -86,11 +82,7 @@ pub async fn count_presence(
     target: &Target,
     probes: &[PresenceProbe],
 ) -> Result<Presence, DbError> {
-    let query_error = |source| DbError::Query {
-        what: "counting bars present",
-        target: target.display(),
-        source,
-    };
+    let query_error = target.query_error("counting bars present");
     if probes.is_empty()
         || !relation_exists(pool, BARS_TABLE)
             .await

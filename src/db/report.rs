@@ -80,11 +80,7 @@ pub async fn find_drift(
     target: &Target,
     probes: &[DriftProbe],
 ) -> Result<Vec<Drift>, DbError> {
-    let query_error = |source| DbError::Query {
-        what: "comparing the ledger with the bars table",
-        target: target.display(),
-        source,
-    };
+    let query_error = target.query_error("comparing the ledger with the bars table");
     let ledger_exists = relation_exists(pool, "seedctl.ledger").await;
     if probes.is_empty() || !ledger_exists.map_err(query_error)? {
         return Ok(Vec::new());
@@ -117,11 +113,7 @@ pub async fn latest_bars(
     target: &Target,
     symbols: &[Symbol],
 ) -> Result<BTreeMap<Symbol, DateTime<Utc>>, DbError> {
-    let query_error = |source| DbError::Query {
-        what: "reading the newest bars",
-        target: target.display(),
-        source,
-    };
+    let query_error = target.query_error("reading the newest bars");
     if symbols.is_empty()
         || !relation_exists(pool, BARS_TABLE)
             .await
@@ -187,11 +179,7 @@ impl RunRow {
 
 /// The newest `limit` runs, newest first. Empty before the first migration.
 pub async fn recent_runs(pool: &PgPool, target: &Target, limit: i64) -> Result<Vec<Run>, DbError> {
-    let query_error = |source| DbError::Query {
-        what: "reading the runs",
-        target: target.display(),
-        source,
-    };
+    let query_error = target.query_error("reading the runs");
     if !relation_exists(pool, "seedctl.runs")
         .await
         .map_err(query_error)?
@@ -234,11 +222,7 @@ pub async fn stored_bars(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<Vec<StoredBar>, DbError> {
-    let query_error = |source| DbError::Query {
-        what: "reading stored bars",
-        target: target.display(),
-        source,
-    };
+    let query_error = target.query_error("reading stored bars");
     if !relation_exists(pool, BARS_TABLE)
         .await
         .map_err(query_error)?
@@ -279,11 +263,7 @@ pub async fn forget_ledger_entries(
     target: &Target,
     entries: &[LedgerEntry],
 ) -> Result<u64, DbError> {
-    let query_error = |source| DbError::Query {
-        what: "removing ledger entries",
-        target: target.display(),
-        source,
-    };
+    let query_error = target.query_error("removing ledger entries");
     let mut tx = pool.begin().await.map_err(query_error)?;
     let mut removed = 0;
     for entry in entries {

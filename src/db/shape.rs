@@ -31,11 +31,7 @@ const EXPECTED_COLUMNS: &[(&str, &[&str])] = &[
 ];
 
 pub async fn check_bars_table(pool: &PgPool, target: &Target) -> Result<BarsTable, DbError> {
-    let query_error = |source| DbError::Query {
-        what: "reading the bars table's shape",
-        target: target.display(),
-        source,
-    };
+    let query_error = target.query_error("reading the bars table's shape");
     let columns: Vec<(String, String, bool, bool)> = sqlx::query_as(
         "SELECT column_name::text, data_type::text, is_nullable = 'YES', column_default IS NOT NULL
            FROM information_schema.columns

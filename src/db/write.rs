@@ -82,11 +82,7 @@ impl ApplyLock {
         target: &Target,
         timeout: Duration,
     ) -> Result<ApplyLock, DbError> {
-        let query_error = |source| DbError::Query {
-            what: "taking the apply lock",
-            target: target.display(),
-            source,
-        };
+        let query_error = target.query_error("taking the apply lock");
         let mut conn = target.connect_one().await?;
         let millis = timeout.as_millis().max(1);
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("SET lock_timeout = {millis}")))
