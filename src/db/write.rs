@@ -260,20 +260,101 @@ pub async fn finish_run(
 }
 
 /// Writes one fetched symbol-window: bars and ledger in one transaction.
+///
+/// Minutes the table holds nothing for yet (a first seed) are loaded with
+/// `COPY`, at about twice the speed of the upsert; should another writer
+/// slip rows in meanwhile, the unique key refuses the `COPY` and the window
+/// is written again with the upsert.
 pub async fn write_window(
     pool: &PgPool,
     w: &WindowWrite<'_>,
 ) -> Result<WindowWritten, sqlx::Error> {
+    match write_once(pool, w, Load::CopyWhenEmpty).await {
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(UNIQUE_VIOLATION) => {
+            write_once(pool, w, Load::Upsert).await
+        }
+        other => other,
+    }
+}
+
+const UNIQUE_VIOLATION: &str = "23505";
+
+/// How a window's bars go into the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Load {
+    CopyWhenEmpty,
+    Upsert,
+}
+
+async fn write_once(
+    pool: &PgPool,
+    w: &WindowWrite<'_>,
+    load: Load,
+) -> Result<WindowWritten, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let mut written = WindowWritten::default();
-    for batch in w.bars.chunks(UPSERT_BATCH) {
-        written.upserted += upsert(&mut tx, w.symbol, batch).await?;
+    if load == Load::CopyWhenEmpty && holds_none(&mut tx, w.symbol, w.bars).await? {
+        written.upserted = copy_in(&mut tx, w.symbol, w.bars).await?;
+    } else {
+        for batch in w.bars.chunks(UPSERT_BATCH) {
+            written.upserted += upsert(&mut tx, w.symbol, batch).await?;
+        }
     }
     let pieces = PieceColumns::new(w.pieces, w.bars);
     written.removed = remove_vanished(&mut tx, w.symbol, &pieces, w.bars).await?;
     replace_ledger(&mut tx, w, &pieces).await?;
     tx.commit().await?;
     Ok(written)
+}
+
+/// Whether the table holds no row of `symbol` between the first and the last
+/// bar (true also when there are no bars).
+async fn holds_none(
+    tx: &mut Transaction<'_, Postgres>,
+    symbol: &Symbol,
+    bars: &[BarRow],
+) -> Result<bool, sqlx::Error> {
+    let (Some(first), Some(last)) = (bars.first(), bars.last()) else {
+        return Ok(true);
+    };
+    sqlx::query_scalar(
+        "SELECT NOT EXISTS (SELECT 1 FROM public.market_data_1m
+                             WHERE symbol = $1 AND ts >= $2 AND ts <= $3)",
+    )
+    .bind(symbol.as_str())
+    .bind(first.ts)
+    .bind(last.ts)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Loads bars with text `COPY`: the server parses each value into whatever
+/// numeric types the table's columns have, so an older loader's table works
+/// too. Rust prints floats in their shortest exact form, so nothing is lost.
+async fn copy_in(
+    tx: &mut Transaction<'_, Postgres>,
+    symbol: &Symbol,
+    bars: &[BarRow],
+) -> Result<u64, sqlx::Error> {
+    use std::fmt::Write;
+    let mut text = String::with_capacity(bars.len() * 96);
+    for b in bars {
+        let ts = b.ts.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let _ = writeln!(
+            text,
+            "{ts}\t{symbol}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            b.open, b.high, b.low, b.close, b.volume, b.trade_count, b.vwap
+        );
+    }
+    let mut copy = tx
+        .copy_in_raw(
+            "COPY public.market_data_1m
+                  (ts, symbol, open, high, low, close, volume, trade_count, vwap)
+             FROM STDIN",
+        )
+        .await?;
+    copy.send(text.as_bytes()).await?;
+    copy.finish().await
 }
 
 /// `INSERT ... ON CONFLICT (ts, symbol) DO UPDATE`, touching only rows whose
