@@ -132,17 +132,24 @@ pub struct PreflightArgs {
     pub online: bool,
 }
 
+/// Which coverage, at which clock: shared by the commands that read the spec.
 #[derive(Debug, Args)]
-pub struct PlanArgs {
+pub struct CoverageArgs {
     /// Coverage files or directories of them [default: plans/, or the runbook's
     /// ALPACA_SYMBOLS, ALPACA_FEED and ALPACA_BACKFILL_TRADING_DAYS when set]
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// The plan's clock: a date (end of that day in New York) or an RFC 3339
+    /// The clock: a date (end of that day in New York) or an RFC 3339
     /// timestamp [default: now]
     #[arg(long, value_name = "DATE|TIMESTAMP")]
     pub as_of: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub coverage: CoverageArgs,
 
     /// How to print the plan on stdout
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
@@ -226,14 +233,8 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// Coverage files or directories of them [default: as for `seedctl plan`]
-    #[arg(value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-
-    /// The report's clock: a date (end of that day in New York) or an RFC
-    /// 3339 timestamp [default: now]
-    #[arg(long, value_name = "DATE|TIMESTAMP")]
-    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub coverage: CoverageArgs,
 
     /// How to print the report on stdout
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
@@ -251,14 +252,8 @@ pub struct StatusArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Coverage files or directories of them [default: as for `seedctl plan`]
-    #[arg(value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-
-    /// The clock that decides the desired sessions, as for `seedctl plan`
-    /// [default: now]
-    #[arg(long, value_name = "DATE|TIMESTAMP")]
-    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub coverage: CoverageArgs,
 
     /// How many recorded windows to fetch again
     #[arg(long, value_name = "N", default_value_t = 20)]

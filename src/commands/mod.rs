@@ -14,7 +14,11 @@ mod verify;
 
 use std::io::Write;
 
-use crate::cli::{Cli, Command};
+use chrono::Utc;
+
+use crate::cli::{Cli, Command, CoverageArgs};
+use crate::plan::AsOf;
+use crate::spec::{self, Spec};
 
 /// How a command ended, when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,4 +67,12 @@ pub fn print(text: &str) -> anyhow::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
     }
+}
+
+/// The spec and the clock that `--as-of` and the paths (or the runbook's
+/// variables) name, as plan, status and verify read them.
+pub fn resolve_coverage(args: &CoverageArgs) -> anyhow::Result<(Spec, AsOf)> {
+    let as_of = AsOf::parse(args.as_of.as_deref(), Utc::now()).map_err(anyhow::Error::msg)?;
+    let spec = spec::resolve(&args.paths, |name| std::env::var(name).ok())?;
+    Ok((spec, as_of))
 }

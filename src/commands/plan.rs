@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use anyhow::Context;
-use chrono::Utc;
 use tracing::{info, warn};
 
 use super::{Outcome, print};
@@ -16,8 +15,7 @@ use crate::plan::{AsOf, Draft, Plan, Settings, render};
 use crate::spec;
 
 pub async fn run(args: PlanArgs, database_url: Option<&str>) -> anyhow::Result<Outcome> {
-    let as_of = AsOf::parse(args.as_of.as_deref(), Utc::now()).map_err(anyhow::Error::msg)?;
-    let spec = spec::resolve(&args.paths, |name| std::env::var(name).ok())?;
+    let (spec, as_of) = super::resolve_coverage(&args.coverage)?;
     let settings = Settings {
         rate_limit_per_minute: args.rate_limit,
         refresh: args.refresh,

@@ -1,18 +1,13 @@
 //! `seedctl status`: the readiness report. Gathers the facts, prints the
 //! report, and answers with the exit code: 0 ready, 3 not ready.
 
-use chrono::Utc;
-
 use super::{Outcome, print};
 use crate::cli::{PlanFormat, StatusArgs};
 use crate::db::Target;
-use crate::plan::AsOf;
-use crate::spec;
 use crate::status::{self, Options, render};
 
 pub async fn run(args: StatusArgs, database_url: Option<&str>) -> anyhow::Result<Outcome> {
-    let as_of = AsOf::parse(args.as_of.as_deref(), Utc::now()).map_err(anyhow::Error::msg)?;
-    let spec = spec::resolve(&args.paths, |name| std::env::var(name).ok())?;
+    let (spec, as_of) = super::resolve_coverage(&args.coverage)?;
     let target = Target::resolve(database_url)?;
     let options = Options {
         check_drift: !args.skip_drift,

@@ -14,7 +14,6 @@
 use std::num::NonZeroU32;
 
 use anyhow::Context;
-use chrono::Utc;
 use sqlx::PgPool;
 use tracing::info;
 
@@ -26,8 +25,7 @@ use crate::cli::VerifyArgs;
 use crate::db::{self, Target};
 use crate::domain::Symbol;
 use crate::ledger::LedgerEntry;
-use crate::plan::{AsOf, Draft, Settings};
-use crate::spec;
+use crate::plan::{Draft, Settings};
 use crate::status::verify::{self, SamplePlan, VerifyReport, WindowCheck};
 
 pub async fn run(args: VerifyArgs, database_url: Option<&str>) -> anyhow::Result<Outcome> {
@@ -35,8 +33,7 @@ pub async fn run(args: VerifyArgs, database_url: Option<&str>) -> anyhow::Result
     // Verify fetches with the account's keys and changes the ledger: it is
     // held to the same paper-only preflight as apply.
     gate_fetching(database_url).await?;
-    let as_of = AsOf::parse(args.as_of.as_deref(), Utc::now()).map_err(anyhow::Error::msg)?;
-    let spec = spec::resolve(&args.paths, lookup)?;
+    let (spec, as_of) = super::resolve_coverage(&args.coverage)?;
     let target = Target::resolve(database_url)?;
     let mut config = ClientConfig::from_env(lookup)?;
     config.requests_per_minute =
